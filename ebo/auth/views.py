@@ -1,0 +1,95 @@
+"""Log in, log out, switch language, and the user's own account page."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ebo.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, PreferencesForm
+from ebo.extensions import limiter
+from ebo.models.types import utcnow
+from ebo.security import is_safe_next, public, safe_next
+from ebo.services import accounts, audit
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
+def login():
+    """Show the login form; on success start a fresh session and go to `next` (local paths only)."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next") if is_safe_next(request.args.get("next")) else ""
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
+            lang = session.get("lang")
+            session.clear()  # no session fixation: nothing from before the login survives
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=False)
+            now = time.time()
+            session["login_at"] = session["last_seen"] = now
+            session.permanent = True
+            user.last_login_at = utcnow()
+            audit.record("login", "user", user.id, actor=user)
+            return redirect(target)
+        flash(_("The email or password is wrong."), "error")
+        return render_template("auth/login.html", form=form), 200
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the session everywhere: the user's session token is rotated."""
+    accounts.rotate_session_token(current_user)
+    audit.record("logout", "user", current_user.id)
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def language():
+    """Switch the interface language and return to the page the user came from."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.lang.data
+    return redirect(form.next.data if is_safe_next(form.next.data) else url_for("main.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    """The user's own account: change password and preferred language."""
+    pw_form = PasswordChangeForm(prefix="pw")
+    pref_form = PreferencesForm(prefix="pref", locale=current_user.locale or "sv")
+    if pw_form.submit.data and pw_form.validate_on_submit():
+        accounts.change_password(current_user, pw_form.new_password.data)
+        # keep this session alive with the new token
+        login_user(current_user, remember=False)
+        flash(_("Your password has been changed. Other sessions were logged out."), "success")
+        return redirect(url_for("auth.account"))
+    if pref_form.submit.data and pref_form.validate_on_submit():
+        current_user.locale = pref_form.locale.data
+        session["lang"] = pref_form.locale.data
+        flash(_("Your preferences have been saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", pw_form=pw_form, pref_form=pref_form,
+                           next=safe_next())

@@ -1,0 +1,59 @@
+"""Flask commands: create-user, demo (and, in their issues, import, purge, backup)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from ebo.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_command)
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True, help="The account's email address.")
+@click.option("--role", type=click.Choice(["admin", "coordinator", "caseworker", "host"]), required=True)
+@click.option("--name", default="", help="The person's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account (the first admin is made this way; there are no default accounts)."""
+    from ebo.services import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role, name)
+        db.session.commit()
+    except accounts.AccountError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Created {role} account {user.email}.")
+
+
+@click.command("demo")
+@click.option("--reset", is_flag=True, help="Throw away the demo database and build it anew.")
+@click.option("--no-serve", is_flag=True, help="Build the demo and print the logins, but do not serve.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--seed", default=2026, show_default=True, help="Seed of the generated municipality.")
+def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -> None:
+    """Build the demo municipality on SQLite, print one login per role and serve it."""
+    from flask import current_app
+
+    from ebo import demo
+
+    logins = demo.build(reset=reset, seed=seed)
+    click.echo("\nDemo municipality ready. Log in at http://%s:%d/login with:" % (host, port))
+    for role, email, password in logins:
+        click.echo(f"  {role:<12} {email:<32} {password}")
+    click.echo("(The passwords are new each time the demo starts.)\n")
+    if not no_serve:
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,122 @@
+"""Configuration: defaults, then `instance/config.py`, then `EBO_*` environment variables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from flask import Flask
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+DEFAULTS: dict = {
+    "ENV_NAME": "development",  # development | production
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,  # set from instance path when empty
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "REDIS_URL": None,
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,  # token valid for the session; the session itself times out
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "ebo_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),  # absolute timeout
+    "SESSION_IDLE_MINUTES": 30,  # idle timeout
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    "LANGUAGES": ["sv", "en"],
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (gunicorn behind nginx: 1)
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_FROM": "ebo@localhost",
+    "MAIL_OUTBOX_DIR": None,  # development: messages written under instance/outbox
+    "MATCH_WORKERS": 2,
+    "MATCH_TIME_LIMIT_S": 60,
+    "TESTING": False,
+}
+
+# Environment variables that are read as JSON/int/bool rather than plain strings.
+_TYPED = {k for k, v in DEFAULTS.items() if isinstance(v, bool | int | list | dict) and v is not None}
+
+
+def _coerce(key: str, raw: str):
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(raw)
+    if isinstance(default, list | dict):
+        return json.loads(raw)
+    return raw
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Apply defaults, instance/config.py, EBO_* variables, then `test_config`; check production safety."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, raw in os.environ.items():
+        if not name.startswith("EBO_") or name in {"EBO_TEST_DATABASE_URL"}:
+            continue
+        key = name[4:]
+        if key == "DATABASE_URL":
+            key = "SQLALCHEMY_DATABASE_URI"
+        if key in _TYPED:
+            app.config[key] = _coerce(key, raw)
+        else:
+            app.config[key] = raw
+    if test_config:
+        app.config.update(test_config)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        db_path = Path(app.instance_path) / "ebo.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # Heroku-style URLs
+        uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+    if app.config["REDIS_URL"]:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    else:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
+    production = app.config["ENV_NAME"] == "production"
+    if production:
+        if not os.environ.get("EBO_SECRET_KEY") and not (test_config or {}).get("SECRET_KEY"):
+            raise ConfigError("EBO_SECRET_KEY must be set in the environment in production")
+        if app.debug:
+            raise ConfigError("debug must be off in production")
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+    elif not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _dev_secret(app)
+
+
+def _dev_secret(app: Flask) -> str:
+    """A per-installation random key for development, kept in the instance folder."""
+    import secrets
+
+    path = Path(app.instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        key = secrets.token_urlsafe(48)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

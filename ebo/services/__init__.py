@@ -1,0 +1,1 @@
+"""Use cases: the one layer that touches both the database and the matcher."""

@@ -1,0 +1,61 @@
+"""Figures for each role's landing page, counted in the database (no personal values)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ebo.extensions import db
+
+
+def _count_by(column, *where) -> dict[str, int]:
+    rows = db.session.execute(sa.select(column, sa.func.count()).where(*where).group_by(column))
+    return {str(k): int(n) for k, n in rows}
+
+
+def host_household(user):
+    """The host's own household, or None before registration."""
+    from ebo.models import HostHousehold
+
+    return db.session.scalar(sa.select(HostHousehold).where(HostHousehold.user_id == user.id))
+
+
+def coordinator_figures() -> dict:
+    """Hosts by vetting status and state, families waiting, recent runs."""
+    from ebo.models import Family, HostHousehold, MatchingRun, Proposal
+
+    return {
+        "hosts_by_vetting": _count_by(HostHousehold.vetting_status),
+        "hosts_by_state": _count_by(HostHousehold.state),
+        "families_by_status": _count_by(Family.status),
+        "proposals_by_state": _count_by(Proposal.state),
+        "runs": db.session.scalars(
+            sa.select(MatchingRun).where(MatchingRun.kind == "match")
+            .order_by(MatchingRun.created_at.desc()).limit(5)).all(),
+    }
+
+
+def caseworker_figures() -> dict:
+    """Families by status, active placements, unit beds."""
+    from ebo.models import Family, HousingUnit, Placement
+
+    active = Placement.end_date.is_(None)
+    return {
+        "families_by_status": _count_by(Family.status),
+        "placements_active": db.session.scalar(sa.select(sa.func.count()).select_from(Placement).where(active)),
+        "placements_in_homes": db.session.scalar(
+            sa.select(sa.func.count()).select_from(Placement).where(active, Placement.host_id.is_not(None))),
+        "unit_beds": db.session.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(HousingUnit.beds), 0),
+                      sa.func.coalesce(sa.func.sum(HousingUnit.beds_used), 0))).one(),
+    }
+
+
+def admin_figures() -> dict:
+    """Accounts by role, the municipality settings, the latest audit events."""
+    from ebo.models import AuditEvent, MunicipalitySettings, User
+
+    return {
+        "users_by_role": _count_by(User.role, User.active.is_(True)),
+        "settings": db.session.scalar(sa.select(MunicipalitySettings).limit(1)),
+        "events": db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all(),
+    }

@@ -1,0 +1,103 @@
+"""Template helpers: the menu for each role and role names in the user's language."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+ROLE_LABELS = {"host": _l("host"), "coordinator": _l("coordinator"), "caseworker": _l("caseworker"),
+               "admin": _l("administrator")}
+
+# Menu entries per role; an entry shows only once its feature's endpoint exists.
+NAV: dict[str, list[tuple[str, object]]] = {
+    "host": [("hosts.dashboard", _l("My offer"))],
+    "coordinator": [("vetting.queue", _l("Vetting")), ("runs.index", _l("Matching")),
+                    ("preparedness.dashboard", _l("Plus 5 %"))],
+    "caseworker": [("families.index", _l("Families")), ("schools.index", _l("Schools")),
+                   ("units.index", _l("Housing units")), ("placements.index", _l("Placements")),
+                   ("preparedness.dashboard", _l("Plus 5 %"))],
+    "admin": [("admin.users", _l("Accounts")), ("admin.settings", _l("Settings")), ("admin.audit", _l("Audit log")),
+              ("preparedness.dashboard", _l("Plus 5 %"))],
+}
+
+
+def nav_items() -> list[tuple[str, object]]:
+    """The menu entries for the current user's role whose pages exist."""
+    if not current_user.is_authenticated:
+        return []
+    views = current_app.view_functions
+    return [(ep, label) for ep, label in NAV.get(current_user.role, []) if ep in views]
+
+
+def role_label(role: str) -> str:
+    """The role's name in the current language."""
+    return str(ROLE_LABELS.get(role, role))
+
+
+STATUS_LABELS = {
+    # families
+    "waiting": _l("waiting"), "proposed": _l("proposed"), "placed": _l("placed"), "moved_on": _l("moved on"),
+    # host vetting and state
+    "registered": _l("registered"), "visited": _l("visited"), "approved": _l("approved"),
+    "rejected": _l("rejected"), "active": _l("active"), "paused": _l("paused"), "withdrawn": _l("withdrawn"),
+    # runs
+    "queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed"),
+    # proposals
+    "sent": _l("sent to host"), "accepted": _l("accepted by host"), "declined": _l("declined by host"),
+    "confirmed": _l("confirmed"),
+}
+
+
+def host_status_label(household) -> str:
+    """The host's situation in words: registered, waiting for a visit, approved, paused, withdrawn."""
+    if household.state == "withdrawn":
+        return str(_l("withdrawn"))
+    if household.state == "paused":
+        return str(_l("paused"))
+    if household.beds_used:
+        return str(_l("hosting"))
+    return {
+        "registered": str(_l("registered, waiting for a home visit")),
+        "visited": str(_l("visited, waiting for a decision")),
+        "approved": str(_l("approved")),
+        "rejected": str(_l("not approved")),
+    }.get(household.vetting_status, household.vetting_status)
+
+
+def format_date_safe(value) -> str:
+    """A date in the user's language, or a dash."""
+    return format_date(value) if value else "–"
+
+
+def format_datetime_safe(value) -> str:
+    """A date and time in the user's language and time zone, or a dash."""
+    return format_datetime(value, "short") if value else "–"
+
+
+def format_number_safe(value) -> str:
+    """A number with the user's grouping, or a dash."""
+    return format_decimal(value) if value is not None else "–"
+
+
+def page_url(number: int) -> str:
+    """The current page's URL with the same filters and another page number."""
+    args = {**request.args.to_dict(), "page": number}
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def url_for_safe(endpoint: str, **values) -> str | None:
+    """The URL of `endpoint`, or None while that feature is not installed."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+def init_app(app: Flask) -> None:
+    """Expose the helpers to templates."""
+    app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe, page_url=page_url,
+                                 status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
+                                 host_status_label=host_status_label)
+    app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
+                                 format_number_safe=format_number_safe)
