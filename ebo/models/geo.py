@@ -1,0 +1,35 @@
+"""The municipality's address / postal-code → coordinates table, imported from CSV."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ebo.extensions import db
+from ebo.models.types import uuid_pk
+
+
+def normalise_street(street: str | None) -> str:
+    """Return the lookup form of a street address: trimmed, single-spaced, lowercase ('' for none)."""
+    return " ".join((street or "").split()).lower()
+
+
+class AddressPoint(db.Model):
+    """A point for a street address in a postal code, or for the postal code as a whole (street '').
+
+    Public reference data, not personal. ``street`` is normalised with :func:`normalise_street`.
+    """
+
+    __tablename__ = "address_points"
+    __table_args__ = (
+        sa.UniqueConstraint("postal_code", "street", name="uq_address_points_postal_code_street"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    postal_code: Mapped[str] = mapped_column(sa.String(6), nullable=False)  # "123 45"
+    street: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    town: Mapped[str | None] = mapped_column(sa.String(100))
+    lat: Mapped[float] = mapped_column(sa.Double, nullable=False)
+    lon: Mapped[float] = mapped_column(sa.Double, nullable=False)

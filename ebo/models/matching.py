@@ -1,0 +1,180 @@
+"""Matching runs, their proposals, and family–host pairs that must never be proposed again."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ebo.extensions import db
+from ebo.models.types import UTCDateTime, created_at_column, enum_check, enum_column, one_of_check, uuid_pk
+
+if TYPE_CHECKING:
+    from ebo.models.family import Family
+    from ebo.models.host import HostHousehold
+    from ebo.models.school import HousingUnit
+
+
+class RunKind(StrEnum):
+    """A real matching run or a Plus 5 % drill."""
+
+    MATCH = "match"
+    DRILL = "drill"
+
+
+class RunState(StrEnum):
+    """Life cycle of a background run."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+
+
+class ProposalState(StrEnum):
+    """Life cycle of a proposal, from the optimiser to a confirmed placement."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+
+
+class ForbiddenReason(StrEnum):
+    """Why a pair is forbidden."""
+
+    DECLINED = "declined"
+    VETOED = "vetoed"
+
+
+class MatchingRun(db.Model):
+    """One optimiser run (or drill), with its parameters, progress and solver figures.
+
+    At most one queued or running run per kind: ``active_lock`` holds the kind (``'match'`` or
+    ``'drill'``) while the run is queued or running and NULL afterwards; a plain unique constraint
+    (NULLs never clash, on SQLite and PostgreSQL alike) then refuses a second concurrent run. The
+    service inserts a run with ``active_lock=kind`` and catches the IntegrityError; it clears the lock
+    in the same update that sets ``done`` or ``failed`` (a CHECK insists on that).
+    """
+
+    __tablename__ = "matching_runs"
+    __table_args__ = (
+        enum_check("kind", RunKind),
+        enum_check("state", RunState),
+        sa.CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+        sa.CheckConstraint(
+            "active_lock IS NULL OR (active_lock = kind AND state IN ('queued', 'running'))",
+            name="active_lock_consistent",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    kind: Mapped[str] = enum_column(RunKind, default=RunKind.MATCH)
+    started_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
+    state: Mapped[str] = enum_column(RunState, default=RunState.QUEUED, index=True)
+    active_lock: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    progress: Mapped[float] = mapped_column(sa.Double, nullable=False, default=0.0)
+    progress_message: Mapped[str | None] = mapped_column(sa.String(200))
+    best_objective: Mapped[float | None] = mapped_column(sa.Double)
+    status: Mapped[str | None] = mapped_column(sa.String(20))  # solver status: OPTIMAL, FEASIBLE, ...
+    objective: Mapped[float | None] = mapped_column(sa.Double)
+    bound: Mapped[float | None] = mapped_column(sa.Double)
+    gap: Mapped[float | None] = mapped_column(sa.Double)
+    wall_s: Mapped[float | None] = mapped_column(sa.Double)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    # ebo-match/1 files for replay; personal (ids and coordinates of homes), deleted with the run.
+    instance_json: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    solution_json: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # aggregate figures only
+    created_at: Mapped[datetime] = created_at_column()
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    proposals: Mapped[list[Proposal]] = relationship(
+        "Proposal", back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Return whether the run is queued or running."""
+        return self.state in ACTIVE_RUN_STATES
+
+    def __repr__(self) -> str:
+        """Return a debug representation."""
+        return f"<MatchingRun {self.id} {self.kind} {self.state}>"
+
+
+class Proposal(db.Model):
+    """A proposed family–host (or family–unit) pair from a run, and what people decided about it."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        enum_check("state", ProposalState),
+        one_of_check("host_id", "unit_id", name="host_xor_unit"),
+        sa.Index("ix_proposals_run_id_state", "run_id", "state"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("matching_runs.id", ondelete="CASCADE"), nullable=False
+    )
+    family_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    host_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("host_households.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("housing_units.id"), index=True)
+    child_km: Mapped[list[float | None]] = mapped_column(sa.JSON, nullable=False, default=list)
+    shared_language: Mapped[bool | None] = mapped_column(sa.Boolean)
+    cost: Mapped[float | None] = mapped_column(sa.Double)
+    state: Mapped[str] = enum_column(ProposalState, default=ProposalState.PROPOSED, index=True)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)  # personal (host's words)
+    coordinator_note: Mapped[str | None] = mapped_column(sa.Text)  # personal
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = created_at_column()
+
+    run: Mapped[MatchingRun] = relationship("MatchingRun", back_populates="proposals")
+    family: Mapped[Family] = relationship("Family")
+    host: Mapped[HostHousehold | None] = relationship("HostHousehold")
+    unit: Mapped[HousingUnit | None] = relationship("HousingUnit")
+
+
+class ForbiddenPair(db.Model):
+    """A family–host pair never to be proposed again (the host declined or a coordinator vetoed)."""
+
+    __tablename__ = "forbidden_pairs"
+    __table_args__ = (
+        enum_check("reason", ForbiddenReason),
+        sa.UniqueConstraint("family_id", "host_id", name="uq_forbidden_pairs_family_id_host_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    family_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="CASCADE"), nullable=False
+    )
+    host_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("host_households.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    reason: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    family: Mapped[Family] = relationship("Family")
+    host: Mapped[HostHousehold] = relationship("HostHousehold")
