@@ -75,7 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     import ebo.models  # noqa: F401  (register every table on db.metadata)
 
     for module_name, prefix in BLUEPRINTS:
-        if importlib.util.find_spec(module_name) is None:
+        package = module_name.rsplit(".", 1)[0]
+        if importlib.util.find_spec(package) is None or importlib.util.find_spec(module_name) is None:
             continue  # a feature not yet built in this checkout
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
