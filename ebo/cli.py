@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from ebo.extensions import db
 
@@ -14,9 +15,12 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", prompt=True, help="The account's email address.")
 @click.option("--role", type=click.Choice(["admin", "coordinator", "caseworker", "host"]), required=True)
 @click.option("--name", default="", help="The person's name.")
@@ -39,6 +43,7 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--reset", is_flag=True, help="Throw away the demo database and build it anew.")
 @click.option("--no-serve", is_flag=True, help="Build the demo and print the logins, but do not serve.")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -57,3 +62,28 @@ def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -
     click.echo("(The passwords are new each time the demo starts.)\n")
     if not no_serve:
         current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path: str) -> None:
+    """Write a logical backup of every table (gzip JSON lines) to PATH."""
+    from ebo.services import backup
+
+    counts = backup.backup(path)
+    click.echo(f"Backed up {sum(counts.values())} rows from {len(counts)} tables to {path}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(path: str) -> None:
+    """Restore a backup into an empty database at the same schema revision (run `db upgrade` first)."""
+    from ebo.services import backup
+
+    try:
+        counts = backup.restore(path)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")

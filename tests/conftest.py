@@ -117,3 +117,30 @@ def login_as(client, make_user):
 def count(model) -> int:
     """Rows in a model's table."""
     return _db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture
+def scratch_db_url(tmp_path):
+    """Factory of empty databases of the suite's kind: SQLite files, or fresh PostgreSQL databases (dropped after)."""
+    base = os.environ.get("EBO_TEST_DATABASE_URL")
+    created: list[str] = []
+    admin = None
+    if base:
+        url = sa.engine.make_url(base).set(drivername="postgresql+psycopg")
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def factory() -> str:
+        name = f"ebo_scratch_{uuid.uuid4().hex[:12]}"
+        if admin is None:
+            return f"sqlite:///{tmp_path / (name + '.sqlite3')}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    yield factory
+    if admin is not None:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
