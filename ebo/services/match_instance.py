@@ -1,0 +1,169 @@
+"""Build an `ebo-match/1` instance from the database: who takes part in a matching run.
+
+Takes part: approved, active hosts reconfirmed within the reconfirmation period (with coordinates);
+waiting families; active municipal units; confirmed placements and proposals still awaiting an answer
+kept fixed (they hold their beds); declined or vetoed pairs forbidden. Ids in the instance are the
+records' UUIDs as text, so a solution maps straight back to rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ebo.extensions import db
+from matching import schema as ms
+
+# Proposals that hold a host's room until the host answers or a coordinator confirms.
+PENDING_PROPOSAL_STATES = ("approved", "sent", "accepted")
+
+
+@dataclass
+class Preview:
+    """Counts shown before a run starts (no personal values)."""
+
+    hosts: int = 0
+    host_beds: int = 0
+    families: int = 0
+    persons: int = 0
+    children_with_school: int = 0
+    units: int = 0
+    unit_beds: int = 0
+    fixed: int = 0
+    forbidden: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _host_record(h, beds: int, max_families: int) -> ms.Host:
+    return ms.Host(id=str(h.id), lat=h.lat, lon=h.lon, beds=beds, max_families=max_families,
+                   accepts_children=h.accepts_children, step_free=h.step_free, has_pets=h.has_pets,
+                   smoking=h.smoking, languages=tuple(h.languages or ()), available_from=h.available_from,
+                   available_until=h.available_until)
+
+
+def build_instance(today: dt.date, *, max_school_km: float, families_per_host: int = 1,
+                   min_stay_days: int = 90, reconfirm_months: int = 12,
+                   weights: ms.Weights | None = None) -> tuple[ms.Instance, Preview]:
+    """The instance for a run on `today`, and the preview counts."""
+    from ebo.models import (
+        Family,
+        FamilyMember,
+        ForbiddenPair,
+        HostHousehold,
+        HousingUnit,
+        Placement,
+        Proposal,
+        School,
+    )
+
+    preview = Preview()
+    taking_part = db.session.scalars(
+        sa.select(HostHousehold).where(HostHousehold.matching_clause(today, reconfirm_months),
+                                       HostHousehold.lat.is_not(None), HostHousehold.lon.is_not(None))
+    ).all()
+    hosts_by_id = {h.id: h for h in taking_part}
+
+    # Fixed: active placements and proposals awaiting an answer or confirmation.
+    fixed_pairs: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = []
+    for fam_id, host_id, unit_id in db.session.execute(
+            sa.select(Placement.family_id, Placement.host_id, Placement.unit_id).where(Placement.end_date.is_(None))):
+        fixed_pairs.append((fam_id, host_id, unit_id))
+    placed = {f for f, _, _ in fixed_pairs}
+    for fam_id, host_id, unit_id in db.session.execute(
+            sa.select(Proposal.family_id, Proposal.host_id, Proposal.unit_id)
+            .where(Proposal.state.in_(PENDING_PROPOSAL_STATES)).order_by(Proposal.created_at)):
+        if fam_id not in placed:
+            fixed_pairs.append((fam_id, host_id, unit_id))
+            placed.add(fam_id)
+
+    units = db.session.scalars(sa.select(HousingUnit).where(
+        HousingUnit.active.is_(True), HousingUnit.lat.is_not(None), HousingUnit.lon.is_not(None))).all()
+    unit_ids = {u.id for u in units}
+
+    # Hosts that hold a fixed family but no longer take part keep exactly the room those families use.
+    extra_host_ids = {h for _, h, _ in fixed_pairs if h is not None and h not in hosts_by_id}
+    extra_hosts = {h.id: h for h in db.session.scalars(
+        sa.select(HostHousehold).where(HostHousehold.id.in_(extra_host_ids),
+                                       HostHousehold.lat.is_not(None), HostHousehold.lon.is_not(None)))}
+    fixed_pairs = [(f, h, u) for f, h, u in fixed_pairs
+                   if (h is not None and (h in hosts_by_id or h in extra_hosts)) or (u is not None and u in unit_ids)]
+    fixed_family_ids = {f for f, _, _ in fixed_pairs}
+
+    waiting_ids = set(db.session.scalars(sa.select(Family.id).where(Family.status == "waiting")))
+    family_ids = (waiting_ids - placed) | fixed_family_ids
+    families = db.session.scalars(sa.select(Family).where(Family.id.in_(family_ids))
+                                  .order_by(Family.needed_from, Family.id)).all() if family_ids else []
+    members: dict[uuid.UUID, list] = defaultdict(list)
+    if family_ids:
+        for m in db.session.execute(
+                sa.select(FamilyMember.family_id, FamilyMember.kind, FamilyMember.school_id)
+                .where(FamilyMember.family_id.in_(family_ids)).order_by(FamilyMember.position)):
+            members[m.family_id].append(m)
+
+    school_rows = db.session.execute(sa.select(School.id, School.lat, School.lon)).all()
+    located = {s.id: s for s in school_rows if s.lat is not None and s.lon is not None}
+    used_schools: set[uuid.UUID] = set()
+    unlocated = 0
+
+    fam_records = []
+    for f in families:
+        kids = []
+        for m in members[f.id]:
+            if m.kind != "child":
+                continue
+            if m.school_id is not None and m.school_id in located:
+                used_schools.add(m.school_id)
+                kids.append(ms.Child(school_id=str(m.school_id)))
+            else:
+                unlocated += m.school_id is not None
+                kids.append(ms.Child(school_id=None))
+        size = max(len(members[f.id]), len(kids), 1)
+        fam_records.append(ms.Family(
+            id=str(f.id), size=size, arrival=max(f.needed_from, today) if f.id not in fixed_family_ids
+            else f.needed_from, children=tuple(kids), needs_step_free=f.needs_step_free,
+            pet_allergy=f.pet_allergy, needs_non_smoking=f.needs_non_smoking,
+            languages=tuple(f.languages or ())))
+    size_of = {fr.id: fr.size for fr in fam_records}
+    if unlocated:
+        preview.warnings.append(f"{unlocated} children attend a school without coordinates; "
+                                "their school distance is not considered")
+
+    # The run's families-per-host is a cap on what each host said it can take.
+    host_records = [_host_record(h, h.beds, min(h.max_families, families_per_host)) for h in taking_part]
+    extra_load: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for f, h, _ in fixed_pairs:
+        if h in extra_hosts:
+            extra_load[h].append(size_of[str(f)])
+    host_records += [_host_record(extra_hosts[h], sum(sizes), len(sizes)) for h, sizes in extra_load.items()]
+    included_hosts = {hr.id for hr in host_records}
+
+    unit_records = [ms.Unit(id=str(u.id), lat=u.lat, lon=u.lon, beds=u.beds, step_free=u.step_free) for u in units]
+    fixed = [ms.Fixed(family_id=str(f), host_id=str(h) if h else None, unit_id=None if h else str(u))
+             for f, h, u in fixed_pairs]
+    fam_id_set = {fr.id for fr in fam_records}
+    forbidden = [ms.Forbidden(family_id=str(fp.family_id), host_id=str(fp.host_id))
+                 for fp in db.session.execute(sa.select(ForbiddenPair.family_id, ForbiddenPair.host_id))
+                 if str(fp.family_id) in fam_id_set and str(fp.host_id) in included_hosts]
+
+    schools = [ms.School(id=str(sid), lat=located[sid].lat, lon=located[sid].lon) for sid in sorted(used_schools)]
+    params = ms.Params(max_school_km=max_school_km, min_stay_days=min_stay_days,
+                       families_per_host=families_per_host, weights=weights or ms.Weights())
+    inst = ms.Instance(date=today, params=params, schools=tuple(schools), hosts=tuple(host_records),
+                       units=tuple(unit_records), families=tuple(fam_records), fixed=tuple(fixed),
+                       forbidden=tuple(forbidden))
+
+    free_families = [fr for fr in fam_records if fr.id not in {x.family_id for x in fixed}]
+    preview.hosts = len(taking_part)
+    preview.host_beds = sum(h.beds - h.beds_used for h in taking_part)
+    preview.families = len(free_families)
+    preview.persons = sum(fr.size for fr in free_families)
+    preview.children_with_school = sum(1 for fr in free_families for c in fr.children if c.school_id)
+    preview.units = len(units)
+    preview.unit_beds = sum(max(u.beds - u.beds_used, 0) for u in units)
+    preview.fixed = len(fixed)
+    preview.forbidden = len(forbidden)
+    return inst, preview
