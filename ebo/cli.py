@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(worker_command)
 
 
 @click.command("create-user")
@@ -87,3 +88,17 @@ def restore_command(path: str) -> None:
     except backup.BackupError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Work matching runs from Redis (production, with EBO_REDIS_URL set)."""
+    from flask import current_app
+
+    from ebo.worker import run_rq_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("EBO_REDIS_URL is not set: runs use the embedded worker of the web process")
+    run_rq_worker(current_app._get_current_object(), burst=burst)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from ebo import create_app
 from ebo.extensions import db as _db
@@ -40,10 +43,30 @@ def base_config(tmp_path_factory, **extra) -> dict:
     return cfg
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, a test's long-lived app context would be reused by each request, and `g` (where
+    Flask-Login caches the user and Flask-Babel the locale) would leak from one request to the next.
+    The test's own session is committed before the request (the request sees what the test made)
+    and expired after it (the test then sees what the request changed).
+    """
+
+    def open(self, *args, **kwargs):
+        outer = has_app_context()
+        if outer:
+            _db.session.commit()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if outer:
+            _db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The application with a fresh schema (built from the models; migrations are tested apart)."""
     app = create_app(base_config(tmp_path_factory))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()
