@@ -38,6 +38,9 @@ def base_config(tmp_path_factory, **extra) -> dict:
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
         "SERVER_NAME": None,
+        "RUNS_MODE": "sync",  # runs execute at once; tests of the thread and RQ modes set their own
+        "MATCH_IN_PROCESS": True,
+        "REDIS_URL": None,  # tests that need Redis read EBO_REDIS_URL themselves
     }
     cfg.update(extra)
     return cfg
