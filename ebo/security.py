@@ -8,7 +8,7 @@ import time
 import uuid
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -85,6 +85,15 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _refuse_nul():
+        # NUL never belongs in typed text, and PostgreSQL cannot store it: refuse it up front.
+        if any("\x00" in v for v in request.args.values()) or (
+                request.method in ("POST", "PUT", "PATCH")
+                and any("\x00" in v for v in request.form.values())):
+            abort(400)
+        return None
 
     @app.before_request
     def _gate():

@@ -65,6 +65,24 @@ class IsolatedClient(FlaskClient):
         return response
 
 
+def new_client(app) -> IsolatedClient:
+    """An isolated test client for any app (also apps a test builds itself)."""
+    return IsolatedClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_off():
+    """Flask-Limiter's `enabled` flag is global: the last create_app() decides it for every app.
+
+    Tests that are not about throttling must not inherit it; throttling tests switch it on themselves.
+    """
+    from ebo.extensions import limiter
+
+    limiter.enabled = False
+    yield
+    limiter.enabled = False
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The application with a fresh schema (built from the models; migrations are tested apart)."""

@@ -83,7 +83,7 @@ def account():
     if pw_form.submit.data and pw_form.validate_on_submit():
         accounts.change_password(current_user, pw_form.new_password.data)
         # keep this session alive with the new token
-        login_user(current_user, remember=False)
+        login_user(current_user._get_current_object(), remember=False)
         flash(_("Your password has been changed. Other sessions were logged out."), "success")
         return redirect(url_for("auth.account"))
     if pref_form.submit.data and pref_form.validate_on_submit():

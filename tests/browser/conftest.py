@@ -1,0 +1,106 @@
+"""Browser fixtures: the app served from a background thread, and Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from ebo import create_app
+from ebo.extensions import db
+from ebo.services import accounts
+from tests.conftest import PASSWORD, base_config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROLES = ("host", "coordinator", "caseworker", "admin")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """The app on a free port, one user per role: yields (base_url, {role: (email, password, name)}, app).
+
+    Module-scoped, so that on a shared PostgreSQL test database its rows are gone before other tests run.
+    """
+    app = create_app(base_config(tmp_path_factory))
+    users = {}
+    with app.app_context():
+        db.create_all()
+        for role in ROLES:
+            email = f"browser-{role}@example.org"
+            name = {
+                "host": "Maja Lind",
+                "coordinator": "Omar Said",
+                "caseworker": "Eva Berg",
+                "admin": "Per Holm",
+            }[role]
+            accounts.create_user(email, PASSWORD, role, name, check_policy=False)
+            users[role] = (email, PASSWORD, name)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="ebo-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", users, app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, headless; the tests skip when it is not installed."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium not installed: run `apt-get update && apt-get install -y chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context and page that records console errors and page errors."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda msg: pg.console_errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
+
+    def _failed(response):
+        if response.status >= 400:
+            pg.console_errors.append(f"HTTP {response.status} {response.url}")
+
+    pg.on("response", _failed)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
