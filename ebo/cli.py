@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    __import__("ebo.families.cli", fromlist=["register"]).register(app)
+    __import__("ebo.placements.cli", fromlist=["init_app"]).init_app(app)
+    app.cli.add_command(__import__("ebo.hosts.cli", fromlist=["x"]).send_reminders_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(worker_command)
@@ -62,7 +65,11 @@ def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -
         click.echo(f"  {role:<12} {email:<32} {password}")
     click.echo("(The passwords are new each time the demo starts.)\n")
     if not no_serve:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask ignores app.run() inside a `flask` command, so serve with Werkzeug directly.
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False,
+                   threaded=True)
 
 
 @click.command("backup")
