@@ -1,0 +1,494 @@
+"""Placements for social services: the list with filters, the detail, follow-up visits, ending, export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ebo.extensions import db
+from ebo.models.types import add_months
+from ebo.services import audit, capacity
+
+PER_PAGE = 25
+STATUSES = ("active", "ended", "all")
+FIRST_VISIT_DAYS = 7
+NOTE_MAX = 2000
+
+
+class PlacementError(Exception):
+    """The placement cannot be changed this way (for instance, it has already ended)."""
+
+
+def today() -> dt.date:
+    """Today's date; tests monkeypatch this to freeze the clock."""
+    return dt.date.today()
+
+
+# --- follow-up visits --------------------------------------------------------------------------
+
+
+def plan_dates(start: dt.date, through: dt.date) -> list[dt.date]:
+    """Follow-up dates from `start`: one in the first week, then monthly, up to `through`."""
+    dates = []
+    first = start + dt.timedelta(days=FIRST_VISIT_DAYS)
+    if first <= through:
+        dates.append(first)
+    month = 1
+    while (d := add_months(start, month)) <= through:
+        dates.append(d)
+        month += 1
+    return dates
+
+
+def _horizon(placement, on: dt.date) -> dt.date:
+    """The last date to plan visits for: a month ahead while active, the end date once ended."""
+    if placement.end_date is not None:
+        return placement.end_date
+    return max(add_months(on, 1), placement.start_date + dt.timedelta(days=FIRST_VISIT_DAYS))
+
+
+def plan_follow_ups(placement, through: dt.date | None = None) -> int:
+    """Store a planned visit for each scheduled date not yet stored (idempotent); return how many."""
+    from ebo.models import FollowUpVisit
+
+    through = through or _horizon(placement, today())
+    added = 0
+    for d in _scheduled_after_stored(placement, through):
+        placement.follow_ups.append(FollowUpVisit(planned_on=d))
+        added += 1
+    db.session.flush()
+    return added
+
+
+@dataclass
+class Visit:
+    """A follow-up visit as shown: planned (stored or from the schedule), done or overdue."""
+
+    planned_on: dt.date
+    done_on: dt.date | None = None
+    notes: str | None = None
+    overdue: bool = False
+    stored: bool = False
+
+
+def _scheduled_after_stored(placement, through: dt.date) -> list[dt.date]:
+    """Scheduled dates up to `through` after the last stored visit: a stored plan is kept, the schedule extends it."""
+    last = max((v.planned_on for v in placement.follow_ups), default=None)
+    return [d for d in plan_dates(placement.start_date, through) if last is None or d > last]
+
+
+def visits(placement, on: dt.date | None = None) -> list[Visit]:
+    """The placement's stored visits, extended by the schedule up to the horizon; overdue ones marked."""
+    on = on or today()
+    by_date: dict[dt.date, Visit] = {}
+    for d in _scheduled_after_stored(placement, _horizon(placement, on)):
+        by_date[d] = Visit(planned_on=d)
+    for v in placement.follow_ups:
+        by_date[v.planned_on] = Visit(planned_on=v.planned_on, done_on=v.done_on, notes=v.notes, stored=True)
+    out = sorted(by_date.values(), key=lambda v: v.planned_on)
+    for v in out:
+        v.overdue = placement.end_date is None and v.done_on is None and v.planned_on < on
+    return out
+
+
+def is_overdue(placement, on: dt.date | None = None) -> bool:
+    """True if an active placement has a planned visit before today that was not done."""
+    return any(v.overdue for v in visits(placement, on))
+
+
+def overdue_ids(on: dt.date | None = None) -> set[uuid.UUID]:
+    """Ids of active placements with an overdue follow-up visit."""
+    from ebo.models import Placement
+
+    on = on or today()
+    rows = db.session.scalars(
+        sa.select(Placement).where(Placement.end_date.is_(None)).options(selectinload(Placement.follow_ups))
+    ).all()
+    return {p.id for p in rows if is_overdue(p, on)}
+
+
+def due_counts(on: dt.date | None = None) -> dict[str, int]:
+    """Follow-up visits of active placements: overdue, due within 7 days, due within 30 days."""
+    from ebo.models import Placement
+
+    on = on or today()
+    counts = {"overdue": 0, "week": 0, "month": 0}
+    rows = db.session.scalars(
+        sa.select(Placement).where(Placement.end_date.is_(None)).options(selectinload(Placement.follow_ups))
+    ).all()
+    for p in rows:
+        for v in visits(p, on):
+            if v.done_on is not None:
+                continue
+            if v.overdue:
+                counts["overdue"] += 1
+            elif v.planned_on <= on + dt.timedelta(days=7):
+                counts["week"] += 1
+            elif v.planned_on <= on + dt.timedelta(days=30):
+                counts["month"] += 1
+    return counts
+
+
+def open_visit_dates(placement, on: dt.date | None = None) -> list[dt.date]:
+    """Planned dates not yet done, up to a month ahead: the choices for recording a visit."""
+    return [v.planned_on for v in visits(placement, on) if v.done_on is None]
+
+
+def record_visit(placement, planned_on: dt.date, done_on: dt.date, notes: str | None, actor=None) -> None:
+    """Record a follow-up visit as done (the planned slot is stored if it was only in the schedule)."""
+    from ebo.models import FollowUpVisit
+
+    if done_on < placement.start_date:
+        raise PlacementError("before start")
+    visit = next((v for v in placement.follow_ups if v.planned_on == planned_on), None)
+    if visit is None:
+        visit = FollowUpVisit(planned_on=planned_on)
+        placement.follow_ups.append(visit)
+    if visit.done_on is not None:
+        raise PlacementError("already done")
+    visit.done_on = done_on
+    visit.notes = (notes or "").strip()[:NOTE_MAX] or None
+    visit.by_user = getattr(actor, "id", None)
+    db.session.flush()
+    audit.record("follow_up_done", "placement", placement.id, {"visit_id": str(visit.id)}, actor=actor)
+
+
+# --- ending a placement ------------------------------------------------------------------------
+
+
+def end_placement(placement, end_date: dt.date, reason: str, still_needs_housing: bool,
+                  note: str | None = None, actor=None) -> None:
+    """End an active placement: beds come back, the family waits again or has moved on; audited."""
+    from ebo.models import EndReason, FamilyStatus, Placement
+
+    if reason not in {r.value for r in EndReason}:
+        raise PlacementError("unknown reason")
+    if end_date < placement.start_date:
+        raise PlacementError("end before start")
+    # A guarded update: of two concurrent requests, only one ends the placement and releases the beds.
+    result = db.session.execute(
+        sa.update(Placement)
+        .where(Placement.id == placement.id, Placement.end_date.is_(None))
+        .values(end_date=end_date, end_reason=reason, end_note=(note or "").strip()[:NOTE_MAX] or None,
+                ended_by=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise PlacementError("already ended")
+    db.session.expire(placement, ["end_date", "end_reason", "end_note", "ended_by"])
+    if placement.host_id is not None:
+        capacity.release_host(placement.host_id, placement.persons)
+    else:
+        capacity.release_unit(placement.unit_id, placement.persons)
+    family = placement.family
+    family.status = (FamilyStatus.WAITING if still_needs_housing else FamilyStatus.MOVED_ON).value
+    db.session.flush()
+    audit.record("placement_end", "placement", placement.id,
+                 {"family_id": str(placement.family_id), "persons": placement.persons,
+                  "place": "host" if placement.host_id else "unit"}, actor=actor)
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    """The list's filters and sort order, each checked against an allowlist."""
+
+    status: str = "active"
+    school: uuid.UUID | None = None
+    area: str = ""
+    route: str = ""
+    overdue: bool = False
+    sort: str = "start"
+    desc: bool = True
+    page: int = 1
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query-string arguments (no page)."""
+        args = {"status": self.status, "sort": self.sort, "dir": "desc" if self.desc else "asc"}
+        if self.school:
+            args["school"] = str(self.school)
+        if self.area:
+            args["area"] = self.area
+        if self.route:
+            args["route"] = self.route
+        if self.overdue:
+            args["overdue"] = "1"
+        return args
+
+    def audit_details(self) -> dict[str, str]:
+        """The filters for the audit log: codes and ids only."""
+        return {k: v for k, v in self.as_args().items() if k not in {"sort", "dir"}}
+
+
+def _last_visit_subquery():
+    """The date of a placement's latest visit done, as a correlated subquery."""
+    from ebo.models import FollowUpVisit, Placement
+
+    return (sa.select(sa.func.max(FollowUpVisit.done_on))
+            .where(FollowUpVisit.placement_id == Placement.id)
+            .correlate_except(FollowUpVisit).scalar_subquery())
+
+
+def sort_columns() -> dict[str, object]:
+    """The allowlist of sort keys and the column each sorts by."""
+    from ebo.models import Family, HostHousehold, HousingUnit, Placement
+
+    return {
+        "start": Placement.start_date,
+        "end": Placement.end_date,
+        "family": Family.contact_name,
+        "persons": Placement.persons,
+        "area": sa.func.coalesce(HostHousehold.postal_code, HousingUnit.postal_code),
+        "last_visit": _last_visit_subquery(),
+    }
+
+
+SORT_KEYS = ("start", "end", "family", "persons", "area", "last_visit")
+
+
+def parse_filters(args) -> Filters:
+    """Read the filters from request arguments; anything not on an allowlist is ignored."""
+    from ebo.models import Route
+
+    f = Filters()
+    status = args.get("status", "active")
+    f.status = status if status in STATUSES else "active"
+    try:
+        f.school = uuid.UUID(args.get("school", "")) if args.get("school") else None
+    except ValueError:
+        f.school = None
+    area = (args.get("area") or "").strip()
+    f.area = area if len(area) == 3 and area.isdigit() and area.isascii() else ""
+    route = args.get("route", "")
+    f.route = route if route in {r.value for r in Route} else ""
+    f.overdue = args.get("overdue") in {"1", "on", "y"}
+    sort = args.get("sort", "start")
+    f.sort = sort if sort in SORT_KEYS else "start"
+    f.desc = args.get("dir", "desc") != "asc"
+    try:
+        f.page = max(1, min(int(args.get("page", 1)), 100_000))
+    except (TypeError, ValueError):
+        f.page = 1
+    return f
+
+
+def _load_options() -> tuple:
+    """Eager loads for showing placements: family, members and schools, host or unit, proposal, visits."""
+    from ebo.models import Family, FamilyMember, Placement
+
+    return (selectinload(Placement.family).selectinload(Family.members).selectinload(FamilyMember.school),
+            selectinload(Placement.host), selectinload(Placement.unit), selectinload(Placement.proposal),
+            selectinload(Placement.follow_ups))
+
+
+def filter_choices() -> tuple[list, list[str]]:
+    """The schools (id, name) and routes offered as filters."""
+    from ebo.models import Route, School
+
+    schools = db.session.execute(sa.select(School.id, School.name).order_by(School.name)).all()
+    return schools, [r.value for r in Route]
+
+
+def list_query(f: Filters, on: dt.date | None = None):
+    """The SELECT of placements matching the filters, in the chosen order."""
+    from ebo.models import Family, FamilyMember, HostHousehold, HousingUnit, Placement
+
+    q = (sa.select(Placement)
+         .join(Family, Placement.family_id == Family.id)
+         .outerjoin(HostHousehold, Placement.host_id == HostHousehold.id)
+         .outerjoin(HousingUnit, Placement.unit_id == HousingUnit.id)
+         .options(*_load_options()))
+    if f.status == "active":
+        q = q.where(Placement.end_date.is_(None))
+    elif f.status == "ended":
+        q = q.where(Placement.end_date.is_not(None))
+    if f.school:
+        q = q.where(Placement.family_id.in_(
+            sa.select(FamilyMember.family_id).where(FamilyMember.school_id == f.school)))
+    if f.area:
+        q = q.where(sa.or_(sa.func.substr(HostHousehold.postal_code, 1, 3) == f.area,
+                           sa.func.substr(HousingUnit.postal_code, 1, 3) == f.area))
+    if f.route:
+        q = q.where(Family.route == f.route)
+    if f.overdue:
+        q = q.where(Placement.id.in_(overdue_ids(on) or {uuid.UUID(int=0)}))
+    column = sort_columns()[f.sort]
+    order = column.desc() if f.desc else column.asc()
+    return q.order_by(sa.nulls_last(order), Placement.id)
+
+
+def list_page(f: Filters, on: dt.date | None = None):
+    """One page of placements (a Flask-SQLAlchemy Pagination)."""
+    return db.paginate(list_query(f, on), page=f.page, per_page=PER_PAGE, error_out=False)
+
+
+# --- one placement: rows for the list, the detail -----------------------------------------------
+
+
+@dataclass
+class ChildSchool:
+    """A child's school and its distance from where the family lives."""
+
+    birth_year: int | None
+    school_name: str | None
+    km: float | None
+
+
+def child_schools(placement) -> list[ChildSchool]:
+    """Each child's school and distance: from the confirmed proposal, else computed from coordinates."""
+    from matching.geo import haversine_km
+
+    place = placement.host or placement.unit
+    stored = list(placement.proposal.child_km or []) if placement.proposal is not None else []
+    children = placement.family.children
+    out = []
+    for i, child in enumerate(children):
+        school = child.school
+        km = stored[i] if len(stored) == len(children) else None
+        if km is None and school is not None and place is not None and None not in (
+                school.lat, school.lon, place.lat, place.lon):
+            km = haversine_km(place.lat, place.lon, school.lat, school.lon)
+        out.append(ChildSchool(child.birth_year, school.name if school else None,
+                               None if school is None or km is None else round(float(km), 1)))
+    return out
+
+
+def last_visit(placement) -> dt.date | None:
+    """The date of the latest follow-up visit done."""
+    done = [v.done_on for v in placement.follow_ups if v.done_on is not None]
+    return max(done) if done else None
+
+
+def place_name(placement) -> str:
+    """The host's contact name or the unit's name."""
+    if placement.host is not None:
+        return placement.host.contact_name
+    return placement.unit.name if placement.unit is not None else ""
+
+
+def address(placement) -> str:
+    """Street, postal code and town of the host or unit."""
+    place = placement.host or placement.unit
+    if place is None:
+        return ""
+    town = " ".join(x for x in (place.postal_code, place.town) if x)
+    return ", ".join(p for p in (place.street, town) if p)
+
+
+def get(placement_id: uuid.UUID):
+    """The placement with its family, place and visits loaded, or None."""
+    from ebo.models import Placement
+
+    return db.session.scalar(
+        sa.select(Placement).where(Placement.id == placement_id)
+        .options(*_load_options()))
+
+
+def proposal_history(family_id: uuid.UUID) -> list:
+    """Every proposal made for the family, newest first."""
+    from ebo.models import Proposal
+
+    return db.session.scalars(
+        sa.select(Proposal).where(Proposal.family_id == family_id)
+        .options(selectinload(Proposal.host), selectinload(Proposal.unit))
+        .order_by(Proposal.created_at.desc())).all()
+
+
+def view_family(placement, actor=None) -> None:
+    """Write the read-access log entry for viewing the placement's family."""
+    audit.record("view_family", "family", placement.family_id, {"via": "placement"}, actor=actor)
+
+
+# --- export --------------------------------------------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (security.md item 16)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+EXPORT_HEADER = ("placement_id", "family_id", "family", "persons", "adults", "children", "route", "place",
+                 "kind", "address", "postal_area", "schools_km", "start_date", "end_date", "end_reason",
+                 "last_follow_up", "follow_up_overdue")
+
+
+def export_csv(f: Filters, actor=None, on: dt.date | None = None) -> tuple[str, int]:
+    """All placements matching the filters as formula-safe CSV; audited as "export". Returns (text, rows)."""
+    on = on or today()
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_HEADER)
+    rows = db.session.scalars(list_query(f, on)).all()
+    for p in rows:
+        fam = p.family
+        place = p.host or p.unit
+        area = (place.postal_code or "")[:3] if place is not None else ""
+        schools = "; ".join(f"{c.school_name} {c.km if c.km is not None else '?'} km"
+                            for c in child_schools(p) if c.school_name)
+        writer.writerow([safe_cell(x) for x in (
+            p.id, fam.id, fam.contact_name, p.persons, len(fam.adults), len(fam.children), fam.route,
+            place_name(p), "host" if p.host_id else "unit", address(p), area, schools, p.start_date,
+            p.end_date or "", p.end_reason or "", last_visit(p) or "", "yes" if is_overdue(p, on) else "no")])
+    audit.record("export", "placements", None, {"rows": len(rows), "filters": f.audit_details()}, actor=actor)
+    return buf.getvalue(), len(rows)
+
+
+# --- overview ------------------------------------------------------------------------------------
+
+
+def housed_on(day: dt.date, rows) -> tuple[int, int]:
+    """Persons housed in homes and in units on `day`, from (start, end, persons, in_home) rows."""
+    homes = units = 0
+    for start, end, persons, in_home in rows:
+        if start <= day and (end is None or end > day):
+            if in_home:
+                homes += persons
+            else:
+                units += persons
+    return homes, units
+
+
+def housed_over_time(on: dt.date | None = None, months: int = 12) -> list[tuple[dt.date, int, int]]:
+    """Persons housed in homes and in units on the same day of each of the last `months` months."""
+    from ebo.models import Placement
+
+    on = on or today()
+    days = [add_months(on, -k) for k in range(months - 1, -1, -1)]
+    rows = db.session.execute(
+        sa.select(Placement.start_date, Placement.end_date, Placement.persons, Placement.host_id.is_not(None))
+        .where(Placement.start_date <= on, sa.or_(Placement.end_date.is_(None), Placement.end_date > days[0]))
+    ).all()
+    return [(d, *housed_on(d, rows)) for d in days]
+
+
+def children_by_distance(max_km: float) -> dict[str, int]:
+    """Children in active placements: within or beyond `max_km` of school, distance unknown, or no school."""
+    from ebo.models import Placement
+
+    counts = {"within": 0, "beyond": 0, "unknown": 0, "no_school": 0}
+    rows = db.session.scalars(
+        sa.select(Placement).where(Placement.end_date.is_(None))
+        .options(*_load_options())
+    ).all()
+    for p in rows:
+        for c in child_schools(p):
+            if c.school_name is None:
+                counts["no_school"] += 1
+            elif c.km is None:
+                counts["unknown"] += 1
+            elif c.km <= max_km:
+                counts["within"] += 1
+            else:
+                counts["beyond"] += 1
+    return counts
