@@ -42,6 +42,14 @@ DEFAULTS: dict = {
     "MAIL_PORT": 25,
     "MAIL_FROM": "ebo@localhost",
     "MAIL_OUTBOX_DIR": None,  # development: messages written under instance/outbox
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_TIMEOUT_S": 10,
+    "BASE_URL": None,  # for links in emails sent from the command line, e.g. https://ebo.kommun.se
+    "GEOCODER_URL": None,  # optional Nominatim-compatible service; the address table is tried first
+    "GEOCODER_TIMEOUT_S": 5,
+    "REGISTER_RATE_LIMIT": "10 per hour",
     "MATCH_WORKERS": 2,
     "MATCH_TIME_LIMIT_S": 60,
     "TESTING": False,

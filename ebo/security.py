@@ -70,7 +70,7 @@ def _load_user(user_id: str):
     except ValueError:
         return None
     user = db.session.get(User, uid)
-    if user is None or not token or not hmac.compare_digest(user.session_token, token):
+    if user is None or not token or not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
 

@@ -18,7 +18,7 @@ EVERYONE = frozenset(ROLES)
 ADMIN_ONLY = frozenset({"admin"})
 
 # The explicit public list. Adding a public page is a deliberate act: it must be added here too.
-PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static"}
+PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static", "hosts.register"}
 
 # Role × endpoint matrix: which roles may GET each endpoint; every other role gets 403 or 404.
 # A feature blueprint adds its rows here (the completeness test fails until it does).
@@ -35,6 +35,21 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "admin.users": ADMIN_ONLY,
     "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY,
+    # hosts (issue 4): a host reaches only its own offer; registration is public
+    "hosts.register": EVERYONE,
+    **{f"hosts.{ep}": frozenset({"host"}) for ep in (
+        "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
+    # vetting (issue 4): coordinators only
+    **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in ("queue", "host", "record_visit", "decide", "geocode")},
+    # placements (issue 7): coordinators follow up; caseworkers own the placements; admins see aggregates
+    "placements.index": frozenset({"coordinator", "caseworker"}),
+    "placements.detail": frozenset({"coordinator", "caseworker"}),
+    "placements.follow_up": frozenset({"coordinator", "caseworker"}),
+    "placements.end": frozenset({"caseworker"}),
+    "placements.permit": frozenset({"caseworker"}),
+    "placements.stay_on": frozenset({"caseworker"}),
+    "placements.export": frozenset({"caseworker"}),
+    "placements.overview": frozenset({"coordinator", "caseworker", "admin"}),
 }
 
 # URL parameters that should name a real object for the matrix: (endpoint, argument) -> f(current user).

@@ -21,9 +21,9 @@ def world(db, make_user):
         ForbiddenPair,
         HostHousehold,
         HousingUnit,
+        MatchingRun,
         Placement,
         Proposal,
-        MatchingRun,
         School,
     )
 

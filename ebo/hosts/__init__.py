@@ -1,0 +1,1 @@
+"""The hosts' side: registration, the offer, proposals and their own data."""

@@ -1,0 +1,32 @@
+"""Host commands: send the yearly reconfirmation reminders (run daily from cron or a systemd timer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask.cli import with_appcontext
+
+from ebo.extensions import db
+
+
+@click.command("send-reminders")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Pretend today is this date (YYYY-MM-DD); for tests and catching up.",
+)
+@with_appcontext
+def send_reminders_command(today: dt.datetime | None) -> None:
+    """Email every host whose offer needs reconfirmation within 30 days (each reminder once)."""
+    from ebo.services.reminders import send_reconfirmation_reminders
+
+    day = today.date() if today else dt.date.today()
+    try:
+        n = send_reconfirmation_reminders(day)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Sent {n} reconfirmation reminder(s).")

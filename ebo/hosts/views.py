@@ -1,0 +1,269 @@
+"""Host pages: registration (public), the dashboard, the offer, proposals and my data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+import uuid
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ebo.extensions import limiter
+from ebo.hosts.forms import ActionForm, AnswerForm, EditOfferForm, PasswordConfirmForm, RegistrationForm
+from ebo.models import HostState
+from ebo.models.types import utcnow
+from ebo.permissions import role_required
+from ebo.security import public
+from ebo.services import accounts, audit, hosts, overview
+from ebo.services.hosts import LANGUAGES
+
+bp = Blueprint("hosts", __name__)
+
+LANGUAGE_NAMES = dict(LANGUAGES)
+
+
+def _register_limit() -> str:
+    return current_app.config.get("REGISTER_RATE_LIMIT", "10 per hour")
+
+
+def _household():
+    return overview.host_household(current_user)
+
+
+def _start_session(user, via: str) -> None:
+    """Log the new host in with a fresh session, as the login page does; audited as a login."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user, remember=False)
+    session["login_at"] = session["last_seen"] = time.time()
+    session.permanent = True
+    user.last_login_at = utcnow()
+    audit.record("login", "user", user.id, {"via": via}, actor=user)
+
+
+@bp.app_template_filter("language_name")
+def language_name(code: str) -> str:
+    """A language code's name in the current language (hosts' and families' language lists)."""
+    return str(LANGUAGE_NAMES.get(code, code))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit(_register_limit, methods=["POST"])
+def register():
+    """Offer a room: the account and the household in one form; a double submit makes one household."""
+    if current_user.is_authenticated:
+        return redirect(url_for("hosts.dashboard" if current_user.role == "host" else "main.home"))
+    form = RegistrationForm()
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if valid and not _take_token(form.form_token.data):
+            flash(_("This form has expired. Check your details and send it again."), "info")
+        elif valid:
+            try:
+                household = hosts.register(
+                    form.email.data, form.new_password.data, form.offer_data(), locale=str(get_locale())
+                )
+            except accounts.AccountError as e:
+                form.email.errors = [*form.email.errors, str(e)]
+                form.email_taken = True
+            else:
+                _start_session(household.user, "registration")
+                flash(_("Thank you! We have received your offer and sent you an email."), "success")
+                return redirect(url_for("hosts.dashboard"))
+        if form.email_taken:
+            # The same form sent twice: the first submit made the account; this one just logs in.
+            user = hosts.recent_registration(form.email.data or "", form.new_password.data or "")
+            if user is not None:
+                _start_session(user, "repeated_registration")
+                flash(_("We had already received your offer."), "info")
+                return redirect(url_for("hosts.dashboard"))
+    session["host_reg_token"] = form.form_token.data = secrets.token_urlsafe(16)
+    return render_template("hosts/register.html", form=form)
+
+
+def _take_token(sent: str | None) -> bool:
+    expected = session.pop("host_reg_token", None)
+    return bool(expected and sent and secrets.compare_digest(expected.encode(), sent.encode()))
+
+
+@bp.route("/")
+@role_required("host")
+def dashboard():
+    """Where my offer stands, what I can do, and the proposals sent to me."""
+    household = _household()
+    if household is None:
+        return render_template("hosts/no_offer.html")
+    today = dt.date.today()
+    return render_template(
+        "hosts/dashboard.html",
+        household=household,
+        status=hosts.status(household, today),
+        proposals=hosts.proposals_for(household),
+        action_form=ActionForm(),
+        today=today,
+    )
+
+
+@bp.route("/offer", methods=["GET", "POST"])
+@role_required("host")
+def edit():
+    """Change my offer."""
+    household = _household()
+    if household is None:
+        return redirect(url_for("hosts.dashboard"))
+    form = EditOfferForm(obj=household)
+    if form.validate_on_submit():
+        try:
+            changed = hosts.update_offer(household, form.offer_data())
+        except hosts.HostError as e:
+            form.beds.errors = [*form.beds.errors, str(e)]
+        else:
+            flash(_("Your offer has been saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("hosts.dashboard"))
+    return render_template("hosts/edit.html", form=form, household=household)
+
+
+def _state_action(state: HostState | None, message: str):
+    household = _household()
+    if household is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        if state is None:
+            hosts.reconfirm(household)
+        else:
+            hosts.set_state(household, state)
+        flash(message, "success")
+    return redirect(url_for("hosts.dashboard"))
+
+
+@bp.route("/pause", methods=["POST"])
+@role_required("host")
+def pause():
+    """Pause my offer: no proposals until I resume."""
+    return _state_action(HostState.PAUSED, _("Your offer is paused."))
+
+
+@bp.route("/resume", methods=["POST"])
+@role_required("host")
+def resume():
+    """Resume a paused or withdrawn offer."""
+    return _state_action(HostState.ACTIVE, _("Your offer is open again."))
+
+
+@bp.route("/withdraw", methods=["POST"])
+@role_required("host")
+def withdraw():
+    """Withdraw my offer."""
+    return _state_action(HostState.WITHDRAWN, _("Your offer is withdrawn. Thank you for offering it."))
+
+
+@bp.route("/reconfirm", methods=["POST"])
+@role_required("host")
+def reconfirm():
+    """Confirm that my offer is still current."""
+    return _state_action(None, _("Thank you! Your offer is confirmed for another year."))
+
+
+@bp.route("/proposals/<uuid:proposal_id>", methods=["GET", "POST"])
+@role_required("host")
+def proposal(proposal_id: uuid.UUID):
+    """A proposal sent to me: the minimal summary of the family, and my answer."""
+    household = _household()
+    found = hosts.proposal_for_host(household, proposal_id) or abort(404)
+    form = AnswerForm()
+    if found.state == "sent" and form.validate_on_submit():
+        try:
+            hosts.answer_proposal(household, found, form.answer.data == "accept", form.reason.data or "")
+        except hosts.HostError as e:
+            flash(str(e), "error")
+        else:
+            flash(
+                _("Thank you for your answer. A coordinator will contact you.")
+                if form.answer.data == "accept"
+                else _("Thank you for telling us."),
+                "success",
+            )
+        return redirect(url_for("hosts.proposal", proposal_id=found.id))
+    return render_template("hosts/proposal.html", p=hosts.proposal_summary(found, dt.date.today()), form=form)
+
+
+@bp.route("/my-data")
+@role_required("host")
+def my_data():
+    """Download or erase my data."""
+    household = _household()
+    return render_template(
+        "hosts/my_data.html",
+        household=household,
+        hosting=household is not None and hosts.has_active_placement(household),
+        export_form=PasswordConfirmForm(prefix="export"),
+        erase_form=PasswordConfirmForm(prefix="erase"),
+    )
+
+
+@bp.route("/my-data/export", methods=["POST"])
+@role_required("host")
+def export():
+    """Everything stored about me, as a JSON download (needs my password)."""
+    form = PasswordConfirmForm(prefix="export")
+    if not form.validate_on_submit():
+        household = _household()
+        return render_template(
+            "hosts/my_data.html",
+            household=household,
+            hosting=household is not None and hosts.has_active_placement(household),
+            export_form=form,
+            erase_form=PasswordConfirmForm(prefix="erase"),
+        ), 422
+    body = json.dumps(hosts.export_data(current_user), ensure_ascii=False, indent=2)
+    name = f"ebo-my-data-{dt.date.today().isoformat()}.json"
+    return Response(
+        body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.route("/my-data/erase", methods=["POST"])
+@role_required("host")
+def erase():
+    """Erase my account (needs my password; refused while a family lives with me)."""
+    form = PasswordConfirmForm(prefix="erase")
+    household = _household()
+    if form.validate_on_submit():
+        try:
+            hosts.erase_account(current_user)
+        except hosts.HostError as e:
+            flash(str(e), "error")
+            return redirect(url_for("hosts.my_data"))
+        logout_user()
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        flash(_("Your account and your data have been erased. Thank you for offering your home."), "success")
+        return redirect(url_for("main.index"))
+    return render_template(
+        "hosts/my_data.html",
+        household=household,
+        hosting=household is not None and hosts.has_active_placement(household),
+        export_form=PasswordConfirmForm(prefix="export"),
+        erase_form=form,
+    ), 422

@@ -1,0 +1,1 @@
+"""Vetting of hosts by coordinators: the queue, home visits, approval or rejection."""

@@ -1,0 +1,112 @@
+"""Vetting, for coordinators: the queue of new hosts, a host's details, home visits and decisions."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ebo.extensions import db
+from ebo.models import HostHousehold
+from ebo.permissions import role_required
+from ebo.services import audit, hosts
+from ebo.vetting.forms import DecisionForm, VisitForm
+
+bp = Blueprint("vetting", __name__)
+PER_PAGE = 25
+ROLES = ("coordinator",)
+
+
+@bp.route("/")
+@role_required(*ROLES)
+def queue():
+    """Hosts waiting for a home visit or a decision, oldest first."""
+    status = request.args.get("status", "")
+    number = request.args.get("page", "1")
+    number = min(int(number), 10_000) if number.isdigit() and len(number) < 7 else 1
+    page = db.paginate(hosts.vetting_queue(status or None), page=max(number, 1), per_page=PER_PAGE, error_out=False)
+    return render_template("vetting/queue.html", page=page, status=status, statuses=hosts.VETTING_QUEUE_STATES)
+
+
+def _host(host_id: uuid.UUID) -> HostHousehold:
+    return db.session.get(HostHousehold, host_id) or abort(404)
+
+
+def _render_host(household, visit_form=None, decision_form=None, code=200):
+    if visit_form is None:
+        visit_form = VisitForm(prefix="visit", visited_by=current_user.name)
+    return render_template(
+        "vetting/host.html",
+        h=household,
+        visit_form=visit_form,
+        decision_form=decision_form or DecisionForm(prefix="decision"),
+    ), code
+
+
+@bp.route("/hosts/<uuid:host_id>")
+@role_required(*ROLES)
+def host(host_id: uuid.UUID):
+    """A host's contact, address, offer and visits (the view is audited)."""
+    household = _host(host_id)
+    audit.record("host_viewed", "host", household.id)
+    return _render_host(household)
+
+
+@bp.route("/hosts/<uuid:host_id>/visits", methods=["POST"])
+@role_required(*ROLES)
+def record_visit(host_id: uuid.UUID):
+    """Record a home visit."""
+    household = _host(host_id)
+    form = VisitForm(prefix="visit")
+    if form.validate_on_submit():
+        try:
+            hosts.record_visit(
+                household,
+                form.visited_on.data,
+                form.visited_by.data,
+                form.outcome.data,
+                form.notes.data,
+                current_user,
+            )
+        except hosts.HostError as e:
+            form.visited_on.errors = [*form.visited_on.errors, str(e)]
+        else:
+            flash(_("The visit has been recorded."), "success")
+            return redirect(url_for("vetting.host", host_id=household.id))
+    return _render_host(household, visit_form=form)
+
+
+@bp.route("/hosts/<uuid:host_id>/geocode", methods=["POST"])
+@role_required(*ROLES)
+def geocode(host_id: uuid.UUID):
+    """Look the host's address up again (after the address table was imported or updated)."""
+    household = _host(host_id)
+    if hosts.regeocode(household):
+        flash(_("The address was found on the map."), "success")
+    else:
+        flash(_("The address still cannot be found on the map."), "error")
+    return redirect(url_for("vetting.host", host_id=household.id))
+
+
+@bp.route("/hosts/<uuid:host_id>/decision", methods=["POST"])
+@role_required(*ROLES)
+def decide(host_id: uuid.UUID):
+    """Approve or reject a host, with the reason."""
+    household = _host(host_id)
+    form = DecisionForm(prefix="decision")
+    if form.validate_on_submit():
+        try:
+            hosts.decide(household, form.decision.data == "approve", form.reason.data, current_user)
+        except hosts.HostError as e:
+            form.decision.errors = [*form.decision.errors, str(e)]
+        else:
+            flash(
+                _("The host has been approved and told by email.")
+                if form.decision.data == "approve"
+                else _("The host has been rejected."),
+                "success",
+            )
+            return redirect(url_for("vetting.queue"))
+    return _render_host(household, decision_form=form)
