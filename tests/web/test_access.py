@@ -41,6 +41,10 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
         "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
     # vetting (issue 4): coordinators only
     **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in ("queue", "host", "record_visit", "decide", "geocode")},
+    # matching runs (issue 6): coordinators and admins
+    **{f"runs.{ep}": frozenset({"coordinator", "admin"}) for ep in (
+        "index", "start", "detail", "approve_many", "send", "replay", "approve", "reject", "answer", "confirm",
+        "move")},
     # placements (issue 7): coordinators follow up; caseworkers own the placements; admins see aggregates
     "placements.index": frozenset({"coordinator", "caseworker"}),
     "placements.detail": frozenset({"coordinator", "caseworker"}),

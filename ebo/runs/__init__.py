@@ -1,0 +1,1 @@
+"""Matching runs: start, progress, review, send, answers and confirmation (coordinators)."""

@@ -1,0 +1,265 @@
+"""Matching pages: start a run, watch it, review its proposals, send them, record answers, confirm."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from ebo.extensions import db
+from ebo.models import HostHousehold, HousingUnit, ProposalState
+from ebo.permissions import role_required
+from ebo.runs.forms import ActionForm, AnswerForm, MoveForm, RejectForm, StartRunForm
+from ebo.services import review as svc
+from ebo.services import runs as runs_svc
+
+bp = Blueprint("runs", __name__)
+STAFF = ("coordinator", "admin")
+STATES = tuple(s.value for s in ProposalState)
+
+
+def _run(run_id: uuid.UUID):
+    return svc.get_run(run_id) or abort(404)
+
+
+def _proposal(run, proposal_id: uuid.UUID):
+    return svc.get_proposal(run, proposal_id) or abort(404)
+
+
+def _back(run):
+    """The review page again, on the page and filter the form came from."""
+    page = request.form.get("page", type=int) or 1
+    state = request.form.get("state") if request.form.get("state") in STATES else None
+    return redirect(url_for("runs.detail", run_id=run.id, page=page if page > 1 else None, state=state))
+
+
+def _checked() -> bool:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return True
+
+
+@bp.route("/")
+@role_required(*STAFF)
+def index():
+    """The runs, newest first, and the form to start one with a preview of who takes part."""
+    km, per_host, limit = svc.default_max_school_km(), 1, 60
+    asked = StartRunForm(request.args, meta={"csrf": False})
+    if "max_school_km" in request.args and asked.validate():
+        km, per_host, limit = asked.max_school_km.data, asked.families_per_host.data, asked.time_limit_s.data
+    start_form = StartRunForm(data={"max_school_km": km, "families_per_host": per_host, "time_limit_s": limit})
+    return _index(start_form, km, per_host)
+
+
+def _index(form, km, per_host, status=200):
+    page = svc.runs_page(request.args.get("page", 1, type=int))
+    pv = svc.preview(km, per_host)
+    return render_template(
+        "runs/index.html", form=form, runs=page, preview=pv, active=any(r.is_active for r in page.items)
+    ), status
+
+
+@bp.route("/start", methods=["POST"])
+@role_required(*STAFF)
+def start():
+    """Store a queued run and hand it to the background worker."""
+    form = StartRunForm()
+    if not form.validate_on_submit():
+        return _index(
+            form,
+            form.max_school_km.data or svc.default_max_school_km(),
+            form.families_per_host.data or 1,
+            400,
+        )
+    params = runs_svc.RunParams(
+        max_school_km=float(form.max_school_km.data),
+        families_per_host=int(form.families_per_host.data),
+        time_limit_s=float(form.time_limit_s.data),
+    )
+    try:
+        run = runs_svc.start_run(params, current_user)
+    except runs_svc.RunRefused:
+        flash(_("Another run is queued or running. Wait until it is done, then start a new one."), "error")
+        return redirect(url_for("runs.index"))
+    flash(_("The run has started. This page shows its progress."), "success")
+    return redirect(url_for("runs.detail", run_id=run.id))
+
+
+@bp.route("/<uuid:run_id>")
+@role_required(*STAFF)
+def detail(run_id: uuid.UUID):
+    """A run's progress while it runs; its review once done; its reason if it failed."""
+    run = _run(run_id)
+    if run.state != "done":
+        return render_template("runs/progress.html", run=run, refresh=run.is_active)
+    state = request.args.get("state") if request.args.get("state") in STATES else None
+    data = svc.review(run, request.args.get("page", 1, type=int), state)
+    return render_template(
+        "runs/review.html",
+        run=run,
+        review=data,
+        state=state,
+        action=ActionForm(),
+        reject_form=RejectForm(),
+        answer_form=AnswerForm(),
+        confirmable=svc.confirmable,
+        page_no=data.rows.page,
+    )
+
+
+@bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/approve", methods=["POST"])
+@role_required(*STAFF)
+def approve(run_id: uuid.UUID, proposal_id: uuid.UUID):
+    """Approve one proposal."""
+    run = _run(run_id)
+    prop = _proposal(run, proposal_id)
+    _checked()
+    try:
+        svc.approve(run, prop, current_user)
+        flash(_("The proposal was approved."), "success")
+    except svc.ReviewError as e:
+        flash(str(e), "error")
+    return _back(run)
+
+
+@bp.route("/<uuid:run_id>/approve", methods=["POST"])
+@role_required(*STAFF)
+def approve_many(run_id: uuid.UUID):
+    """Approve the ticked proposals, or all open ones."""
+    run = _run(run_id)
+    _checked()
+    ids = None
+    if request.form.get("scope") != "all":
+        ids = []
+        for raw in request.form.getlist("ids")[:1000]:
+            try:
+                ids.append(uuid.UUID(raw))
+            except ValueError:
+                abort(400)
+        if not ids:
+            flash(_("Tick the proposals to approve, or approve all."), "error")
+            return _back(run)
+    ok, refused = svc.approve_many(run, ids, current_user)
+    flash(_("%(n)d proposals approved.", n=ok), "success")
+    if refused:
+        flash(_("%(n)d proposals were not approved: their host or unit has no room left.", n=refused), "error")
+    return _back(run)
+
+
+@bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/reject", methods=["POST"])
+@role_required(*STAFF)
+def reject(run_id: uuid.UUID, proposal_id: uuid.UUID):
+    """Reject one proposal; the pair is never proposed again."""
+    run = _run(run_id)
+    prop = _proposal(run, proposal_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.reject(prop, current_user, form.note.data)
+        flash(_("The proposal was rejected; this family and host will not be proposed again."), "success")
+    except svc.ReviewError as e:
+        flash(str(e), "error")
+    return _back(run)
+
+
+def _host_choice_label(host, km):
+    beds = ngettext("%(num)d bed", "%(num)d beds", host.beds)
+    return _("%(host)s – %(km)s km, %(beds)s", host=svc.host_label(host), km=f"{km:.1f}", beds=beds)
+
+
+@bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/move", methods=["GET", "POST"])
+@role_required(*STAFF)
+def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
+    """Move a family to another host or unit; the hard rules are checked and a broken one is named."""
+    run = _run(run_id)
+    prop = _proposal(run, proposal_id)
+    form = MoveForm()
+    hosts, units = svc.move_candidates(run, prop)
+    form.set_targets(hosts, units, _host_choice_label)
+    row = svc.review_row(prop, run)
+    status = 200
+    if form.validate_on_submit():
+        kind, _sep, raw = form.target.data.partition(":")
+        target = db.session.get(HostHousehold if kind == "h" else HousingUnit, uuid.UUID(raw))
+        try:
+            svc.move(
+                run,
+                prop,
+                current_user,
+                host=target if kind == "h" else None,
+                unit=target if kind == "u" else None,
+            )
+            flash(_("The family was moved. Approve the proposal when you are ready."), "success")
+            return redirect(url_for("runs.detail", run_id=run.id))
+        except svc.ReviewError as e:
+            form.target.errors = [*form.target.errors, str(e)]
+            status = 422
+    elif request.method == "POST":
+        status = 400
+    return render_template("runs/move.html", run=run, proposal=prop, row=row, form=form), status
+
+
+@bp.route("/<uuid:run_id>/send", methods=["POST"])
+@role_required(*STAFF)
+def send(run_id: uuid.UUID):
+    """Send the run's approved proposals to their hosts."""
+    run = _run(run_id)
+    _checked()
+    n = svc.send_approved(run, current_user)
+    if n:
+        flash(_("%(n)d proposals were sent to their hosts.", n=n), "success")
+    else:
+        flash(_("There were no approved proposals to send."), "info")
+    return _back(run)
+
+
+@bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/answer", methods=["POST"])
+@role_required(*STAFF)
+def answer(run_id: uuid.UUID, proposal_id: uuid.UUID):
+    """Record the host's answer on the host's behalf (for instance given by phone)."""
+    run = _run(run_id)
+    prop = _proposal(run, proposal_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("Choose whether the host accepted or declined."), "error")
+        return _back(run)
+    try:
+        svc.record_answer(prop, form.answer.data == "accept", form.reason.data or "", current_user)
+        flash(_("The host's answer was recorded."), "success")
+    except svc.ReviewError as e:
+        flash(str(e), "error")
+    return _back(run)
+
+
+@bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/confirm", methods=["POST"])
+@role_required(*STAFF)
+def confirm(run_id: uuid.UUID, proposal_id: uuid.UUID):
+    """Confirm an accepted proposal into a placement (one transaction, never double-booked)."""
+    run = _run(run_id)
+    _proposal(run, proposal_id)
+    _checked()
+    try:
+        svc.confirm(proposal_id, current_user)
+        flash(_("The placement is confirmed."), "success")
+    except svc.ReviewError as e:
+        flash(str(e), "error")
+    return _back(run)
+
+
+@bp.route("/<uuid:run_id>/<any(instance, solution):kind>.json")
+@role_required(*STAFF)
+def replay(run_id: uuid.UUID, kind: str):
+    """Download the run's instance or solution as ebo-match/1 JSON, to replay and check it."""
+    run = _run(run_id)
+    text = svc.replay_file(run, kind, current_user)
+    if not text:
+        abort(404)
+    name = f"run-{str(run.id)[:8]}-{kind}.json"
+    return Response(
+        text, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
