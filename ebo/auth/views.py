@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from ebo.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, PreferencesForm
+from ebo.auth.sessions import end_session, start_session
 from ebo.extensions import limiter
-from ebo.models.types import utcnow
 from ebo.security import is_safe_next, public, safe_next
 from ebo.services import accounts, audit
 
@@ -35,16 +33,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
-            lang = session.get("lang")
-            session.clear()  # no session fixation: nothing from before the login survives
-            if lang:
-                session["lang"] = lang
-            login_user(user, remember=False)
-            now = time.time()
-            session["login_at"] = session["last_seen"] = now
-            session.permanent = True
-            user.last_login_at = utcnow()
-            audit.record("login", "user", user.id, actor=user)
+            start_session(user)
             return redirect(target)
         flash(_("The email or password is wrong."), "error")
         return render_template("auth/login.html", form=form), 200
@@ -56,11 +45,7 @@ def logout():
     """End the session everywhere: the user's session token is rotated."""
     accounts.rotate_session_token(current_user)
     audit.record("logout", "user", current_user.id)
-    logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    end_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 

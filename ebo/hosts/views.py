@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import time
 import uuid
 
 from flask import (
@@ -22,15 +21,15 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
+from ebo.auth.sessions import end_session, start_session
 from ebo.extensions import limiter
 from ebo.hosts.forms import ActionForm, AnswerForm, EditOfferForm, PasswordConfirmForm, RegistrationForm
 from ebo.models import HostState
-from ebo.models.types import utcnow
 from ebo.permissions import role_required
 from ebo.security import public
-from ebo.services import accounts, audit, hosts, overview
+from ebo.services import accounts, hosts, overview
 from ebo.services.hosts import LANGUAGES
 
 bp = Blueprint("hosts", __name__)
@@ -44,19 +43,6 @@ def _register_limit() -> str:
 
 def _household():
     return overview.host_household(current_user)
-
-
-def _start_session(user, via: str) -> None:
-    """Log the new host in with a fresh session, as the login page does; audited as a login."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user, remember=False)
-    session["login_at"] = session["last_seen"] = time.time()
-    session.permanent = True
-    user.last_login_at = utcnow()
-    audit.record("login", "user", user.id, {"via": via}, actor=user)
 
 
 @bp.app_template_filter("language_name")
@@ -86,14 +72,14 @@ def register():
                 form.email.errors = [*form.email.errors, str(e)]
                 form.email_taken = True
             else:
-                _start_session(household.user, "registration")
+                start_session(household.user, "registration")
                 flash(_("Thank you! We have received your offer and sent you an email."), "success")
                 return redirect(url_for("hosts.dashboard"))
         if form.email_taken:
             # The same form sent twice: the first submit made the account; this one just logs in.
             user = hosts.recent_registration(form.email.data or "", form.new_password.data or "")
             if user is not None:
-                _start_session(user, "repeated_registration")
+                start_session(user, "repeated_registration")
                 flash(_("We had already received your offer."), "info")
                 return redirect(url_for("hosts.dashboard"))
     session["host_reg_token"] = form.form_token.data = secrets.token_urlsafe(16)
@@ -253,11 +239,7 @@ def erase():
         except hosts.HostError as e:
             flash(str(e), "error")
             return redirect(url_for("hosts.my_data"))
-        logout_user()
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        end_session()
         flash(_("Your account and your data have been erased. Thank you for offering your home."), "success")
         return redirect(url_for("main.index"))
     return render_template(
