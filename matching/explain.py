@@ -1,0 +1,158 @@
+"""Plain-word reasons why a family got no place: the hard rules walked in order, counting the hosts left."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from matching.geo import haversine_km_np
+from matching.schema import Family, Instance, Solution
+
+KM_TOLERANCE = 1e-9
+_cache: dict[str, tuple[Instance, Any]] = {}
+
+
+class _Hosts:
+    """The hosts as arrays, built once per instance."""
+
+    def __init__(self, inst: Instance):
+        hs = inst.hosts
+        self.ids = [h.id for h in hs]
+        self.beds = np.array([h.beds for h in hs], dtype=np.int64)
+        self.slots = np.array([inst.max_families(h) for h in hs], dtype=np.int64)
+        self.acc = np.array([h.accepts_children for h in hs], dtype=bool)
+        self.sf = np.array([h.step_free for h in hs], dtype=bool)
+        self.pets = np.array([h.has_pets for h in hs], dtype=bool)
+        self.smoke = np.array([h.smoking for h in hs], dtype=bool)
+        self.lat = np.array([h.lat for h in hs], dtype=float)
+        self.lon = np.array([h.lon for h in hs], dtype=float)
+        self.af = np.array([h.available_from.toordinal() if h.available_from else -10**9 for h in hs], np.int64)
+        self.au = np.array([h.available_until.toordinal() if h.available_until else 10**9 for h in hs], np.int64)
+        self.index = {h.id: i for i, h in enumerate(hs)}
+        self.schools = {s.id: s for s in inst.schools}
+        self.forbidden: dict[str, set[str]] = {}
+        for x in inst.forbidden:
+            self.forbidden.setdefault(x.family_id, set()).add(x.host_id)
+
+
+def _hosts(inst: Instance) -> _Hosts:
+    hit = _cache.get("hosts")
+    if hit is None or hit[0] is not inst:
+        hit = (inst, _Hosts(inst))
+        _cache["hosts"] = hit
+    return hit[1]
+
+
+def _where(solution_or_assignment: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """(family -> host, family -> unit) from a Solution, an object with host_of/unit_of, or a mapping."""
+    x = solution_or_assignment
+    if isinstance(x, Solution):
+        return ({p.family_id: p.host_id for p in x.placements if p.host_id is not None},
+                {p.family_id: p.unit_id for p in x.placements if p.unit_id is not None})
+    if hasattr(x, "host_of"):
+        return dict(x.host_of), dict(getattr(x, "unit_of", {}))
+    if isinstance(x, Mapping):
+        return dict(x), {}
+    return {}, {}
+
+
+def _hosts_word(n: int) -> str:
+    return "1 host" if n == 1 else f"{n} hosts"
+
+
+def explain_unplaced(inst: Instance, solution_or_assignment: Any, family: Family) -> list[str]:
+    """Reasons, in plain words, why `family` has no host (and no unit) in the given solution."""
+    return [r["text"] for r in explain_details(inst, solution_or_assignment, family)]
+
+
+def explain_details(inst: Instance, solution_or_assignment: Any, family: Family) -> list[dict]:
+    """The same reasons with structure: {"rule", "text", "hosts_left"} each, rules in spec order."""
+    H = _hosts(inst)
+    p = inst.params
+    f = family
+    out: list[dict] = []
+    if not H.ids:
+        out.append({"rule": "capacity", "text": "there are no hosts", "hosts_left": 0})
+        return out + _unit_reason(inst, solution_or_assignment, f)
+    alive = (H.beds >= f.size) & (H.slots >= 1)
+    n = int(alive.sum())
+    if n == 0:
+        out.append({"rule": "capacity", "text": f"no host has {f.size} beds", "hosts_left": 0})
+        return out + _unit_reason(inst, solution_or_assignment, f)
+    what = f"{_hosts_word(n)} with {f.size} beds"
+    arrival = f.arrival.toordinal()
+    stay = (f.arrival + dt.timedelta(days=p.min_stay_days)).toordinal()
+    steps = []
+    if f.children:
+        steps.append(("children", H.acc, "accepts children", "that accept children"))
+    if f.needs_step_free:
+        steps.append(("step_free", H.sf, "has step-free access", "with step-free access"))
+    if f.pet_allergy:
+        steps.append(("pets", ~H.pets, "is free of pets (pet allergy)", "without pets"))
+    if f.needs_non_smoking:
+        steps.append(("smoking", ~H.smoke, "is non-smoking", "that are non-smoking"))
+    steps.append(("availability", (H.af <= arrival) & (H.au >= stay),
+                  f"is available from {f.arrival.isoformat()} for {p.min_stay_days} days",
+                  f"available from {f.arrival.isoformat()} for {p.min_stay_days} days"))
+    for sid in dict.fromkeys(c.school_id for c in f.children if c.school_id is not None):
+        s = H.schools[sid]
+        km = haversine_km_np(s.lat, s.lon, H.lat, H.lon)
+        steps.append(("school", km <= p.max_school_km + KM_TOLERANCE,
+                      f"is within {p.max_school_km:g} km of {sid}", f"within {p.max_school_km:g} km of {sid}"))
+    forb = H.forbidden.get(f.id, set())
+    if forb:
+        m = np.ones(len(H.ids), dtype=bool)
+        for hid in forb:
+            m[H.index[hid]] = False
+        steps.append(("forbidden", m, "was not declined or vetoed for this family", "not declined or vetoed"))
+    for rule, mask, none_text, adj in steps:
+        nxt = alive & mask
+        k = int(nxt.sum())
+        if k == 0:
+            out.append({"rule": rule, "text": f"of the {what}, none {none_text}", "hosts_left": 0})
+            return out + _unit_reason(inst, solution_or_assignment, f)
+        alive = nxt
+        what = f"{what}, {k} {adj}" if k != n else what
+        n = k
+    host_of, _ = _where(solution_or_assignment)
+    used_beds = np.zeros(len(H.ids), dtype=np.int64)
+    used_slots = np.zeros(len(H.ids), dtype=np.int64)
+    sizes = {x.id: x.size for x in inst.families}
+    for fid, hid in host_of.items():
+        if fid != f.id and hid in H.index:
+            used_beds[H.index[hid]] += sizes.get(fid, 0)
+            used_slots[H.index[hid]] += 1
+    room = alive & (H.beds - used_beds >= f.size) & (H.slots - used_slots >= 1)
+    r = int(room.sum())
+    if r == 0:
+        text = (f"{_hosts_word(n)} fit; all were used for other families" if n > 1
+                else "1 host fits; it was used for another family")
+        out.append({"rule": "taken", "text": text, "hosts_left": 0})
+    else:
+        out.append({"rule": "cost", "text": f"{_hosts_word(n)} fit and {r} still had room, but placing the family "
+                    "there would not lower the total cost", "hosts_left": r})
+    return out + _unit_reason(inst, solution_or_assignment, f)
+
+
+def _unit_reason(inst: Instance, solution_or_assignment: Any, f: Family) -> list[dict]:
+    if not inst.units:
+        return [{"rule": "unit", "text": "there are no municipal units", "hosts_left": 0}]
+    ok = [u for u in inst.units if u.step_free or not f.needs_step_free]
+    if not ok:
+        return [{"rule": "unit_step_free", "text": "needs step-free access: no municipal unit has it",
+                 "hosts_left": 0}]
+    _, unit_of = _where(solution_or_assignment)
+    sizes = {x.id: x.size for x in inst.families}
+    used: dict[str, int] = {}
+    for fid, uid in unit_of.items():
+        if fid != f.id:
+            used[uid] = used.get(uid, 0) + sizes.get(fid, 0)
+    free = max(u.beds - used.get(u.id, 0) for u in ok)
+    if free < f.size:
+        return [{"rule": "unit_beds", "text": f"no municipal unit has {f.size} free beds (most free: {max(free, 0)})",
+                 "hosts_left": 0}]
+    return [{"rule": "unit_cost", "text": "a municipal unit had room, but it would cost more than leaving the "
+             "family unplaced", "hosts_left": 0}]
