@@ -14,11 +14,13 @@ ROLE_LABELS = {"host": _l("host"), "coordinator": _l("coordinator"), "caseworker
 NAV: dict[str, list[tuple[str, object]]] = {
     "host": [("hosts.dashboard", _l("My offer"))],
     "coordinator": [("vetting.queue", _l("Vetting")), ("runs.index", _l("Matching")),
-                    ("preparedness.dashboard", _l("Plus 5 %"))],
+                    ("placements.index", _l("Placements")), ("schools.index", _l("Schools")),
+                    ("units.index", _l("Housing units")), ("preparedness.dashboard", _l("Plus 5 %"))],
     "caseworker": [("families.index", _l("Families")), ("schools.index", _l("Schools")),
                    ("units.index", _l("Housing units")), ("placements.index", _l("Placements")),
                    ("preparedness.dashboard", _l("Plus 5 %"))],
     "admin": [("admin.users", _l("Accounts")), ("admin.settings", _l("Settings")), ("admin.audit", _l("Audit log")),
+              ("families.index", _l("Families")), ("placements.overview", _l("Placements")),
               ("preparedness.dashboard", _l("Plus 5 %"))],
 }
 

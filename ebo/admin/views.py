@@ -68,3 +68,5 @@ def edit_user(user_id: uuid.UUID):
             flash(_("The changes were saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_edit.html", form=form, user=user)
+
+from ebo.admin import audit_views, settings_views  # noqa: E402,F401  (routes on bp)

@@ -85,13 +85,7 @@ def execute_run(run_id: uuid.UUID) -> None:
             progress_message="building the instance")
     try:
         p = run.params or {}
-        settings = MunicipalitySettings.get()
-        from ebo.services.match_instance import build_instance
-
-        inst, _preview = build_instance(
-            today=run_day(), max_school_km=float(p.get("max_school_km", settings.default_max_school_km)),
-            families_per_host=int(p.get("families_per_host", 1)), min_stay_days=int(p.get("min_stay_days", 90)),
-            reconfirm_months=settings.reconfirm_months)
+        inst = _build_for(run, p, MunicipalitySettings.get())
         instance_json = ms.dumps_instance(inst)
         _update(run_id, progress=0.05, progress_message="solving")
 
@@ -120,7 +114,7 @@ def execute_run(run_id: uuid.UUID) -> None:
             raise RuntimeError("the independent check of the solution failed: " + "; ".join(problems[:5]))
         db.session.rollback()
         run = db.session.get(MatchingRun, run_id)
-        store_solution(run, inst, solution, instance_json)
+        _store_for(run, inst, solution, instance_json)
         run.state, run.active_lock, run.progress = "done", None, 1.0
         run.progress_message, run.finished_at = "done", utcnow()
         db.session.commit()
@@ -129,6 +123,33 @@ def execute_run(run_id: uuid.UUID) -> None:
         current_app.logger.error("run %s failed: %s", run_id, traceback.format_exc())
         _update(run_id, state="failed", active_lock=None, error=_reason(e), finished_at=utcnow(),
                 progress_message="failed")
+
+
+def _build_for(run, p: dict, settings) -> ms.Instance:
+    """The instance of a run: from the database for a matching run, a generated arrival for a drill."""
+    km = float(p.get("max_school_km", settings.default_max_school_km))
+    if run.kind == "drill":
+        from ebo.services.drills import build_drill_instance
+
+        return build_drill_instance(run, today=run_day(), max_school_km=km,
+                                    min_stay_days=int(p.get("min_stay_days", 90)),
+                                    reconfirm_months=settings.reconfirm_months)
+    from ebo.services.match_instance import build_instance
+
+    inst, _preview = build_instance(
+        today=run_day(), max_school_km=km, families_per_host=int(p.get("families_per_host", 1)),
+        min_stay_days=int(p.get("min_stay_days", 90)), reconfirm_months=settings.reconfirm_months)
+    return inst
+
+
+def _store_for(run, inst: ms.Instance, solution: ms.Solution, instance_json: str) -> None:
+    """Store a run's result: proposals for a matching run, aggregate figures only for a drill."""
+    if run.kind == "drill":
+        from ebo.services.drills import store_drill
+
+        store_drill(run, inst, solution)
+    else:
+        store_solution(run, inst, solution, instance_json)
 
 
 def _reason(e: Exception) -> str:

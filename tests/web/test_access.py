@@ -41,6 +41,22 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
         "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
     # vetting (issue 4): coordinators only
     **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in ("queue", "host", "record_visit", "decide", "geocode")},
+    # registry (issue 5): caseworkers keep the registers; admins may read families; coordinators see
+    # schools and units (what matching needs), never family records
+    "families.index": frozenset({"caseworker", "admin"}),
+    "families.detail": frozenset({"caseworker", "admin"}),
+    **{f"families.{ep}": frozenset({"caseworker"}) for ep in ("new", "edit", "import_", "set_status")},
+    "schools.index": frozenset({"caseworker", "admin", "coordinator"}),
+    "units.index": frozenset({"caseworker", "admin", "coordinator"}),
+    **{ep: frozenset({"caseworker"}) for ep in (
+        "schools.new", "schools.edit", "schools.import_", "units.new", "units.edit")},
+    "admin.settings": ADMIN_ONLY,
+    "admin.audit": ADMIN_ONLY,
+    "admin.addresses": frozenset({"admin", "caseworker"}),
+    # Plus 5 % (issue 8): staff see the figures; coordinators and admins start drills
+    **{f"preparedness.{ep}": frozenset({"coordinator", "caseworker", "admin"}) for ep in (
+        "dashboard", "drills", "drill", "report")},
+    "preparedness.start": frozenset({"coordinator", "admin"}),
     # matching runs (issue 6): coordinators and admins
     **{f"runs.{ep}": frozenset({"coordinator", "admin"}) for ep in (
         "index", "start", "detail", "approve_many", "send", "replay", "approve", "reject", "answer", "confirm",

@@ -1,0 +1,1 @@
+"""Families: registration by social services, list, detail, status, health notes, bulk import."""

@@ -1,0 +1,1 @@
+"""Plus 5 % preparedness: dashboard, drills and the annual report."""

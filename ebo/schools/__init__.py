@@ -1,0 +1,1 @@
+"""Schools: Skolverket's school-unit register, imported from CSV or added by hand."""

@@ -1,0 +1,85 @@
+"""School pages: the register (read-only for coordinators and admins), add and change by hand, CSV import."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ebo.extensions import db
+from ebo.permissions import role_required
+from ebo.schools.forms import ImportForm, SchoolForm
+from ebo.services import imports
+from ebo.services import schools as svc
+
+bp = Blueprint("schools", __name__)
+UPLOAD_LIMIT = 8 * 1024 * 1024
+
+
+@bp.route("/")
+@role_required("caseworker", "admin", "coordinator")
+def index():
+    """The school register, searchable by name, code or town (not personal data)."""
+    q = request.args.get("q", "").replace("\x00", "")[:100]
+    inactive = request.args.get("inactive") == "1"
+    page = svc.list_page(q, request.args.get("page", 1, type=int), show_inactive=inactive)
+    return render_template("schools/index.html", page=page, q=q, inactive=inactive)
+
+
+def _save(form: SchoolForm, school=None):
+    if not form.validate_on_submit():
+        return None
+    data = svc.SchoolData(
+        code=form.code.data.strip(), name=form.name.data.strip(), street=(form.street.data or "").strip() or None,
+        postal_code=svc.normalise_postal_code(form.postal_code.data),
+        town=(form.town.data or "").strip() or None, municipality_code=form.municipality_code.data or None,
+        lat=form.lat.data, lon=form.lon.data, active=form.active.data)
+    if (data.lat is None) != (data.lon is None):
+        form.lat.errors = [*form.lat.errors, _("Enter both latitude and longitude, or neither.")]
+        return None
+    try:
+        svc.save_school(data, school, current_user)
+    except svc.SchoolError as e:
+        getattr(form, e.field or "code").errors = [*getattr(form, e.field or "code").errors, e.message]
+        return None
+    flash(_("The school was saved."), "success")
+    return redirect(url_for("schools.index"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("caseworker")
+def new():
+    """Add a school by hand."""
+    form = SchoolForm()
+    return _save(form) or render_template("schools/form.html", form=form, school=None)
+
+
+@bp.route("/<uuid:school_id>/edit", methods=["GET", "POST"])
+@role_required("caseworker")
+def edit(school_id: uuid.UUID):
+    """Change a school."""
+    from ebo.models import School
+
+    school = db.session.get(School, school_id) or abort(404)
+    form = SchoolForm(obj=school)
+    return _save(form, school) or render_template("schools/form.html", form=form, school=school)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required("caseworker")
+def import_():
+    """Import Skolverket's school-unit CSV; known codes are updated; all or nothing."""
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        data = form.file.data.read(UPLOAD_LIMIT + 1)
+        result = imports.import_schools(data, current_user) if len(data) <= UPLOAD_LIMIT else \
+            imports.ImportResult(errors=[imports.RowError(1, "", _("The file is too large (at most 8 MB)."))])
+        if result.ok:
+            flash(_("%(created)d schools were added and %(updated)d updated.", created=result.created,
+                    updated=result.updated), "success")
+            return redirect(url_for("schools.index"))
+    status = 422 if result is not None and not result.ok else 200
+    return render_template("schools/import.html", form=form, result=result), status

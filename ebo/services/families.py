@@ -1,0 +1,268 @@
+"""Families: registration, changes, status, health notes, the list query and the read-access log."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ebo.extensions import db
+from ebo.services import audit
+
+# The languages offered on the form (ISO 639 codes); a fixed list so that matching can compare them.
+LANGUAGES: dict[str, object] = {
+    "sv": _l("Swedish"), "en": _l("English"), "ar": _l("Arabic"), "fa": _l("Persian (Farsi)"),
+    "prs": _l("Dari"), "ps": _l("Pashto"), "ku": _l("Kurdish"), "so": _l("Somali"), "ti": _l("Tigrinya"),
+    "am": _l("Amharic"), "uk": _l("Ukrainian"), "ru": _l("Russian"), "tr": _l("Turkish"),
+    "fr": _l("French"), "es": _l("Spanish"), "de": _l("German"), "pl": _l("Polish"),
+    "bs": _l("Bosnian / Croatian / Serbian"), "sq": _l("Albanian"), "ur": _l("Urdu"), "hi": _l("Hindi"),
+    "bn": _l("Bengali"), "uz": _l("Uzbek"), "zh": _l("Chinese"), "vi": _l("Vietnamese"), "th": _l("Thai"),
+}
+
+ROUTE_LABELS: dict[str, object] = {
+    "anvisning": _l("Assigned by the Migration Agency (anvisning)"),
+    "asylum_ebo": _l("Asylum seeker in own housing (EBO)"),
+    "resident": _l("Already living in the municipality"),
+    "other": _l("Other"),
+}
+
+ROUTE_SHORT: dict[str, object] = {
+    "anvisning": _l("Anvisning"), "asylum_ebo": _l("Asylum (EBO)"), "resident": _l("Resident"), "other": _l("Other"),
+}
+
+STATUSES = ("waiting", "proposed", "placed", "moved_on")
+MAX_MEMBERS = 20
+DOSSIER_RE = re.compile(r"^(?=(?:\D*\d){4,10}\D*$)\d+(?:-\d+)?$")
+PER_PAGE = 50
+
+
+class FamilyError(ValueError):
+    """A rule was broken; ``field`` names the form field."""
+
+    def __init__(self, message, field: str = ""):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class MemberData:
+    """One person as entered: adult or child, first name, birth year, school id (children only)."""
+
+    kind: str
+    first_name: str | None = None
+    birth_year: int | None = None
+    school_id: uuid.UUID | None = None
+
+
+@dataclass
+class FamilyData:
+    """A family as entered on the form or read from an import file."""
+
+    contact_name: str
+    needed_from: date
+    route: str = "anvisning"
+    dossier_number: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    languages: list[str] = field(default_factory=list)
+    needs_step_free: bool = False
+    pet_allergy: bool = False
+    needs_non_smoking: bool = False
+    notes: str | None = None
+    members: list[MemberData] = field(default_factory=list)
+
+
+def normalise_dossier(value: str | None) -> str | None:
+    """Return the dossier number trimmed (spaces removed), or None when blank."""
+    value = "".join((value or "").split())
+    return value or None
+
+
+def dossier_format_ok(value: str) -> bool:
+    """True for 4–10 digits, optionally split once by a hyphen (the Migration Agency's format)."""
+    return bool(DOSSIER_RE.match(value))
+
+
+def dossier_key(value: str) -> str:
+    """Return the digits only: '1234-5678' and '12345678' are the same dossier."""
+    return value.replace("-", "")
+
+
+def dossier_taken(value: str, exclude_id: uuid.UUID | None = None) -> bool:
+    """True if another family already has this dossier number (hyphens ignored)."""
+    from ebo.models import Family
+
+    query = sa.select(Family.id).where(sa.func.replace(Family.dossier_number, "-", "") == dossier_key(value))
+    if exclude_id is not None:
+        query = query.where(Family.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def existing_dossier_keys() -> set[str]:
+    """Every dossier number in the database, digits only (for imports)."""
+    from ebo.models import Family
+
+    rows = db.session.scalars(sa.select(Family.dossier_number).where(Family.dossier_number.is_not(None)))
+    return {dossier_key(v) for v in rows}
+
+
+def check(data: FamilyData, exclude_id: uuid.UUID | None = None) -> None:
+    """Raise FamilyError for the first broken rule of a family as a whole."""
+    if data.dossier_number:
+        if not dossier_format_ok(data.dossier_number):
+            raise FamilyError(_l("A dossier number has 4 to 10 digits, optionally with one hyphen "
+                                 "(for example 1234-5678)."), "dossier_number")
+        if dossier_taken(data.dossier_number, exclude_id):
+            raise FamilyError(_l("Another family already has this dossier number."), "dossier_number")
+    if not any(m.kind == "adult" for m in data.members):
+        raise FamilyError(_l("A family needs at least one adult."), "members")
+    if len(data.members) > MAX_MEMBERS:
+        raise FamilyError(_l("A family can have at most %(n)d members.", n=MAX_MEMBERS), "members")
+    if data.route not in ROUTE_LABELS:
+        raise FamilyError(_l("Choose a route of arrival."), "route")
+    unknown = [code for code in data.languages if code not in LANGUAGES]
+    if unknown:
+        raise FamilyError(_l("Unknown language code."), "languages")
+
+
+def _apply(family, data: FamilyData) -> None:
+    from ebo.models import FamilyMember
+
+    family.contact_name = data.contact_name
+    family.contact_phone = data.contact_phone or None
+    family.contact_email = data.contact_email or None
+    family.dossier_number = data.dossier_number or None
+    family.route = data.route
+    family.needed_from = data.needed_from
+    family.languages = list(dict.fromkeys(data.languages))
+    family.needs_step_free = bool(data.needs_step_free)
+    family.pet_allergy = bool(data.pet_allergy)
+    family.needs_non_smoking = bool(data.needs_non_smoking)
+    family.notes = data.notes or None
+    family.members.clear()
+    for position, m in enumerate(data.members):
+        family.members.append(FamilyMember(
+            kind=m.kind, first_name=m.first_name or None, birth_year=m.birth_year,
+            school_id=m.school_id if m.kind == "child" else None, position=position))
+
+
+def create_family(data: FamilyData, actor=None, *, checked: bool = False, log: bool = True):
+    """Register a family with its members (flushed, not committed)."""
+    from ebo.models import Family
+
+    if not checked:
+        check(data)
+    family = Family(created_by=getattr(actor, "id", None), status="waiting")
+    _apply(family, data)
+    db.session.add(family)
+    db.session.flush()
+    if log:
+        audit.record("family_created", "family", family.id, {"members": len(data.members)}, actor=actor)
+    return family
+
+
+def update_family(family, data: FamilyData, actor=None):
+    """Change a family's details and members (flushed)."""
+    check(data, exclude_id=family.id)
+    _apply(family, data)
+    db.session.flush()
+    audit.record("family_updated", "family", family.id, {"members": len(data.members)}, actor=actor)
+    return family
+
+
+def set_status(family, status: str, actor=None) -> None:
+    """Move the family to another status (waiting, proposed, placed, moved on)."""
+    if status not in STATUSES:
+        raise FamilyError(_l("Unknown status."), "status")
+    if status != family.status:
+        old, family.status = family.status, status
+        db.session.flush()
+        audit.record("family_status", "family", family.id, {"from": old, "to": status}, actor=actor)
+
+
+def set_health_note(family, text: str | None, actor=None) -> None:
+    """Keep, change or remove the family's health note (its own table; caseworkers only)."""
+    from ebo.models import HealthNote
+
+    text = (text or "").strip()
+    note = family.health_note
+    if not text:
+        if note is not None:
+            db.session.delete(note)
+            family.health_note = None
+            audit.record("health_note_removed", "family", family.id, actor=actor)
+        return
+    if note is None:
+        family.health_note = HealthNote(text=text, updated_by=getattr(actor, "id", None))
+        audit.record("health_note_added", "family", family.id, actor=actor)
+    elif note.text != text:
+        note.text = text
+        note.updated_by = getattr(actor, "id", None)
+        audit.record("health_note_changed", "family", family.id, actor=actor)
+    db.session.flush()
+
+
+def get_family(family_id: uuid.UUID):
+    """The family with this id, or None."""
+    from ebo.models import Family
+
+    return db.session.get(Family, family_id)
+
+
+def record_view(family, actor=None, page: str = "detail") -> None:
+    """Write the read-access log entry for a staff view of a family record (security.md 19)."""
+    audit.record("view_family", "family", family.id, {"page": page}, actor=actor)
+
+
+@dataclass
+class ListFilters:
+    """The family list's search and filters (all optional)."""
+
+    q: str = ""
+    status: str = ""
+    route: str = ""
+    children: str = ""  # "yes", "no" or ""
+    needed_before: date | None = None
+
+
+def list_query(f: ListFilters):
+    """The SELECT for the family list with search and filters, in a stable order."""
+    from ebo.models import Family, FamilyMember
+
+    query = sa.select(Family)
+    if f.status in STATUSES:
+        query = query.where(Family.status == f.status)
+    if f.route in ROUTE_LABELS:
+        query = query.where(Family.route == f.route)
+    if f.needed_before is not None:
+        query = query.where(Family.needed_from <= f.needed_before)
+    if f.children in ("yes", "no"):
+        has_child = sa.exists().where(FamilyMember.family_id == Family.id, FamilyMember.kind == "child")
+        query = query.where(has_child if f.children == "yes" else ~has_child)
+    q = " ".join(f.q.split())[:120]
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions = [Family.contact_name.ilike(like, escape="\\")]
+        if any(ch.isdigit() for ch in q) and normalise_dossier(q) and dossier_format_ok(normalise_dossier(q)):
+            conditions.append(Family.dossier_number == normalise_dossier(q))
+        query = query.where(sa.or_(*conditions))
+    return query.order_by(Family.needed_from, Family.id)
+
+
+def list_page(f: ListFilters, page: int = 1, per_page: int = PER_PAGE):
+    """One page of the family list (a Flask-SQLAlchemy Pagination)."""
+    return db.paginate(list_query(f), page=max(1, page), per_page=per_page, error_out=False, max_per_page=100)
+
+
+def school_choices() -> list[tuple[str, str]]:
+    """Active schools as (id, 'name (code)') for the child rows of the form."""
+    from ebo.models import School
+
+    rows = db.session.execute(sa.select(School.id, School.name, School.code).where(School.active)
+                              .order_by(School.name))
+    return [(str(i), f"{name} ({code})") for i, name, code in rows]

@@ -1,0 +1,1 @@
+"""The municipality's own housing units."""

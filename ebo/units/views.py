@@ -1,0 +1,69 @@
+"""Municipal housing units: list with beds in use (read-only for coordinators and admins), add, change."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ebo.extensions import db
+from ebo.permissions import role_required
+from ebo.services import schools as school_svc
+from ebo.services import units as svc
+from ebo.units.forms import UnitForm
+
+bp = Blueprint("units", __name__)
+
+
+@bp.route("/")
+@role_required("caseworker", "admin", "coordinator")
+def index():
+    """Housing units with beds and beds in use."""
+    inactive = request.args.get("inactive") == "1"
+    page = svc.list_page(request.args.get("page", 1, type=int), show_inactive=inactive)
+    return render_template("units/index.html", page=page, totals=svc.totals(), inactive=inactive)
+
+
+def _save(form: UnitForm, unit=None):
+    if not form.validate_on_submit():
+        return None
+    if (form.lat.data is None) != (form.lon.data is None):
+        form.lat.errors = [*form.lat.errors, _("Enter both latitude and longitude, or neither.")]
+        return None
+    data = svc.UnitData(
+        name=form.name.data.strip(), street=(form.street.data or "").strip() or None,
+        postal_code=school_svc.normalise_postal_code(form.postal_code.data),
+        town=(form.town.data or "").strip() or None, lat=form.lat.data, lon=form.lon.data, beds=form.beds.data,
+        step_free=form.step_free.data, active=form.active.data, notes=(form.notes.data or "").strip() or None)
+    try:
+        unit = svc.save_unit(data, unit, current_user)
+    except svc.UnitError as e:
+        getattr(form, e.field or "name").errors = [*getattr(form, e.field or "name").errors, e.message]
+        return None
+    if unit.lat is None:
+        flash(_("The unit was saved without coordinates: the address was not found in the address table. "
+                "Enter latitude and longitude so that matching can use it."), "info")
+    else:
+        flash(_("The unit was saved."), "success")
+    return redirect(url_for("units.index"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("caseworker")
+def new():
+    """Add a housing unit."""
+    form = UnitForm()
+    return _save(form) or render_template("units/form.html", form=form, unit=None)
+
+
+@bp.route("/<uuid:unit_id>/edit", methods=["GET", "POST"])
+@role_required("caseworker")
+def edit(unit_id: uuid.UUID):
+    """Change a housing unit."""
+    from ebo.models import HousingUnit
+
+    unit = db.session.get(HousingUnit, unit_id) or abort(404)
+    form = UnitForm(obj=unit)
+    return _save(form, unit) or render_template("units/form.html", form=form, unit=unit)
