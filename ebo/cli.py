@@ -60,7 +60,7 @@ def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -
     from ebo import demo
 
     logins = demo.build(reset=reset, seed=seed)
-    click.echo("\nDemo municipality ready. Log in at http://%s:%d/login with:" % (host, port))
+    click.echo(f"\nDemo municipality ready. Log in at http://{host}:{port}/login with:")
     for role, email, password in logins:
         click.echo(f"  {role:<12} {email:<32} {password}")
     click.echo("(The passwords are new each time the demo starts.)\n")

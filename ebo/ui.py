@@ -98,8 +98,8 @@ def url_for_safe(endpoint: str, **values) -> str | None:
 
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
-    app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe, page_url=page_url,
-                                 status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
+    app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
+                                 page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
                                  host_status_label=host_status_label)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
                                  format_number_safe=format_number_safe)

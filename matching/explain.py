@@ -59,6 +59,28 @@ def _where(solution_or_assignment: Any) -> tuple[dict[str, str], dict[str, str]]
     return {}, {}
 
 
+def _state(inst: Instance, x: Any) -> tuple[dict, dict, np.ndarray, np.ndarray, dict]:
+    """Who is where, beds and slots used per host, beds used per unit: once per solution object."""
+    hit = _cache.get("state")
+    if hit is not None and hit[0] is inst and hit[1][0] is x:
+        return hit[1][1]
+    H = _hosts(inst)
+    host_of, unit_of = _where(x)
+    used_beds = np.zeros(len(H.ids), dtype=np.int64)
+    used_slots = np.zeros(len(H.ids), dtype=np.int64)
+    sizes = {fam.id: fam.size for fam in inst.families}
+    for fid, hid in host_of.items():
+        if hid in H.index:
+            used_beds[H.index[hid]] += sizes.get(fid, 0)
+            used_slots[H.index[hid]] += 1
+    unit_used: dict[str, int] = {}
+    for fid, uid in unit_of.items():
+        unit_used[uid] = unit_used.get(uid, 0) + sizes.get(fid, 0)
+    out = (host_of, unit_of, used_beds, used_slots, unit_used)
+    _cache["state"] = (inst, (x, out))
+    return out
+
+
 def _hosts_word(n: int) -> str:
     return "1 host" if n == 1 else f"{n} hosts"
 
@@ -80,9 +102,9 @@ def explain_details(inst: Instance, solution_or_assignment: Any, family: Family)
     alive = (H.beds >= f.size) & (H.slots >= 1)
     n = int(alive.sum())
     if n == 0:
-        out.append({"rule": "capacity", "text": f"no host has {f.size} beds", "hosts_left": 0})
+        out.append({"rule": "capacity", "text": f"no host has {f.size} {_beds(f.size)}", "hosts_left": 0})
         return out + _unit_reason(inst, solution_or_assignment, f)
-    what = f"{_hosts_word(n)} with {f.size} beds"
+    what = f"{_hosts_word(n)} with {f.size} {_beds(f.size)}"
     arrival = f.arrival.toordinal()
     stay = (f.arrival + dt.timedelta(days=p.min_stay_days)).toordinal()
     steps = []
@@ -117,14 +139,14 @@ def explain_details(inst: Instance, solution_or_assignment: Any, family: Family)
         alive = nxt
         what = f"{what}, {k} {adj}" if k != n else what
         n = k
-    host_of, _ = _where(solution_or_assignment)
-    used_beds = np.zeros(len(H.ids), dtype=np.int64)
-    used_slots = np.zeros(len(H.ids), dtype=np.int64)
-    sizes = {x.id: x.size for x in inst.families}
-    for fid, hid in host_of.items():
-        if fid != f.id and hid in H.index:
-            used_beds[H.index[hid]] += sizes.get(fid, 0)
-            used_slots[H.index[hid]] += 1
+    host_of, _, used_beds, used_slots, _ = _state(inst, solution_or_assignment)
+    here = host_of.get(f.id)
+    if here in H.index:
+        # The family itself does not take its own room.
+        used_beds = used_beds.copy()
+        used_slots = used_slots.copy()
+        used_beds[H.index[here]] -= f.size
+        used_slots[H.index[here]] -= 1
     room = alive & (H.beds - used_beds >= f.size) & (H.slots - used_slots >= 1)
     r = int(room.sum())
     if r == 0:
@@ -144,15 +166,15 @@ def _unit_reason(inst: Instance, solution_or_assignment: Any, f: Family) -> list
     if not ok:
         return [{"rule": "unit_step_free", "text": "needs step-free access: no municipal unit has it",
                  "hosts_left": 0}]
-    _, unit_of = _where(solution_or_assignment)
-    sizes = {x.id: x.size for x in inst.families}
-    used: dict[str, int] = {}
-    for fid, uid in unit_of.items():
-        if fid != f.id:
-            used[uid] = used.get(uid, 0) + sizes.get(fid, 0)
-    free = max(u.beds - used.get(u.id, 0) for u in ok)
+    _, unit_of, _, _, used = _state(inst, solution_or_assignment)
+    own = unit_of.get(f.id)
+    free = max(u.beds - used.get(u.id, 0) + (f.size if u.id == own else 0) for u in ok)
     if free < f.size:
-        return [{"rule": "unit_beds", "text": f"no municipal unit has {f.size} free beds (most free: {max(free, 0)})",
-                 "hosts_left": 0}]
+        text = f"no municipal unit has {f.size} free {_beds(f.size)} (most free: {max(free, 0)})"
+        return [{"rule": "unit_beds", "text": text, "hosts_left": 0}]
     return [{"rule": "unit_cost", "text": "a municipal unit had room, but it would cost more than leaving the "
              "family unplaced", "hosts_left": 0}]
+
+
+def _beds(n: int) -> str:
+    return "bed" if n == 1 else "beds"

@@ -1,16 +1,19 @@
-"""The exact matcher: min-cost flow with pricing, and CP-SAT where beds make it a knapsack.
+"""The exact matcher: min-cost flow with pricing, Benders over the unit knapsack, CP-SAT where beds bind.
 
 Stage 1 solves the relaxation R in which each host takes at most `max_families` families of a size
 that fits its free beds, and units take any number (a family's fallback is its cheapest unit or being
 unplaced). R is an assignment problem: OR-Tools' min-cost flow solves it on a candidate subset, node
-potentials from the residual graph give LP duals, and every left-out pair is priced with NumPy (families
-without a schooled child class by class), adding the negative ones until none is left. The duals of
-the last round give a valid lower bound for the whole instance at any time.
+potentials of the residual graph give LP duals, and every left-out pair is priced with NumPy (families
+without a schooled child class by class), adding the negative ones until none is left. Whatever pairs
+the flow saw, potentials give a valid lower bound for the whole instance, because each family's term
+is minimised over every feasible pair.
 
-When R's solution also fits the units' and multi-family hosts' beds, it is optimal. Otherwise the unit
-beds get Lagrange prices (a sharper bound), and CP-SAT solves the joint model on every pair whose
-reduced cost is within the gap; when no pair outside that model could beat the incumbent, CP-SAT's
-proof is a proof for the whole instance.
+When R's solution fits the units' beds (and no multi-family host's beds can bind), it is optimal.
+When unit beds bind, Benders decomposition over "who goes to which unit": the master (CP-SAT, a
+knapsack) works against cuts from flow potentials (some from Lagrange prices on unit beds), and the
+assignment for the master's choice is a feasible solution; equal bounds prove optimality. When a
+multi-family host's beds can bind, CP-SAT solves the joint model on the pairs whose reduced cost is
+within the gap, and its proof counts only when no left-out pair could beat the incumbent.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from matching.schema import Instance, Placement, Solution, Unplaced
 
 Progress = Callable[[float, str, "float | None"], None]
 
-_DEBUG = False
 _INF = np.int64(1) << np.int64(60)
 FULL_PAIRS = 150_000          # up to this many pairs in all, no pricing: every pair is listed
 K_SCHOOLED = 10               # first candidates per family with a schooled child
@@ -63,6 +65,7 @@ class _Universe:
         w = prep.inst.params.weights
         self.sch = C.schooled_pairs(prep)
         self.sch_c = self.to_int(self.sch.cost)
+        self.sch_seg = np.unique(self.sch.f, return_index=True)
         self.cls = C.ns_classes(prep)
         self.lang_int = int(self.to_int(np.array([w.no_common_language]))[0])
         self.ns_count = C.count_ns_pairs(self.cls)
@@ -117,14 +120,17 @@ class _Universe:
 
 
 def _scale(prep: C.Prep) -> float:
-    """A power of ten so that every integer cost, and their sum, stays exact in a double."""
+    """A power of ten so that integer costs, and their sum, stay exact in a double.
+
+    At most 10**6 per unit (a millimetre per km): CP-SAT's LP mis-proved bounds with 10**9.
+    """
     w = prep.inst.params.weights
     kids = max([sum(c for _, c in sc) for sc in prep.f_schools] or [0])
     worst = max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
                  float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
                  w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
     k = math.floor(math.log10(2.0 ** 52 / (worst * max(1, prep.n_fam + 1))))
-    return 10.0 ** max(0, min(9, k))
+    return 10.0 ** max(0, min(6, k))
 
 
 # --------------------------------------------------------------------------- flow and duals
@@ -200,7 +206,7 @@ def _column_min(U: _Universe, fb: np.ndarray, D_h: np.ndarray) -> np.ndarray:
     sch = U.sch
     if len(sch):
         val = U.sch_c + D_h[sch.h]
-        seg_f, seg_start = np.unique(sch.f, return_index=True)
+        seg_f, seg_start = U.sch_seg
         m[seg_f] = np.minimum(m[seg_f], np.minimum.reduceat(val, seg_start))
     cls = U.cls
     if len(cls.fams) and cls.compat.shape[1]:
@@ -346,7 +352,7 @@ def _report(progress, frac: float, msg: str, best: float | None) -> None:
     if progress is not None:
         try:
             progress(float(frac), msg, best)
-        except Exception:  # noqa: BLE001 - a broken progress callback must not stop the solve
+        except Exception:  # noqa: S110 - a broken progress callback must not stop the solve
             pass
 
 
@@ -520,7 +526,9 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
     else:
         lam = np.zeros(len(prep.u_beds), dtype=np.int64)
         fb, fb_unit = _fallback(U, lam)
-        r = _solve_R(U, fb, deadline - 0.05 * time_limit_s, progress, (0.1, 0.5))
+        # A little time is kept back for writing the solution and the reasons.
+        end = deadline - min(2.0, 0.05 * time_limit_s)
+        r = _solve_R(U, fb, end, progress, (0.1, 0.5))
         bound_int = r.lb
         fam_host = r.fam_host
         fam_unit = np.where(fam_host < 0, fb_unit, -1)
@@ -528,9 +536,9 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
             value = r.cost
             status = "OPTIMAL" if r.certified else "FEASIBLE"
         elif not _host_beds_may_bind(U):
-            fam_host, fam_unit, value, bound_int, status = _benders(U, r, deadline, workers, progress)
+            fam_host, fam_unit, value, bound_int, status = _benders(U, r, end, workers, progress)
         else:
-            fam_host, fam_unit, value, bound_int, status = _joint(U, r, lam, deadline, workers, progress)
+            fam_host, fam_unit, value, bound_int, status = _joint(U, r, lam, end, workers, progress)
     _report(progress, 0.95, "writing the solution", None)
     return _assemble(inst, U, fam_host, fam_unit, value, bound_int, status, t0)
 
@@ -595,8 +603,10 @@ def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
     lam = np.zeros(n_u, dtype=np.int64)
     step_scale, cur, best_l = 1.0, r, r.lb
     V = _narrow(U, r) if not U.full else U
-    for _ in range(10):
-        if time.perf_counter() > deadline:
+    # At most about a third of the time left goes to the prices; the rest to the Benders rounds.
+    lag_end = time.perf_counter() + 0.35 * max(0.0, deadline - time.perf_counter())
+    for _ in range(8):
+        if time.perf_counter() > lag_end or step_scale < 0.1:
             break
         fb, fb_unit = _fallback(U, lam)
         sel = (cur.fam_host < 0) & (fb_unit >= 0)
@@ -639,8 +649,6 @@ def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
         fam_host = np.where(active, rs.fam_host, -1)
         h2, u2 = _fill_units(U, fam_host, fam_unit)
         v2 = _value(U, h2, u2)
-        if _DEBUG:
-            print("  sub", v2 / U.S, ub / U.S, _overfull(U, h2, u2), int((h2 >= 0).sum()), int((u2 >= 0).sum()))
         if v2 < ub:
             ub, best_h, best_u = v2, h2, u2
         add_cut(rs.D_h)
@@ -688,12 +696,13 @@ def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, 
         sel = np.flatnonzero(uu == u)
         if len(sel) and p.f_size[ff[sel]].sum() > p.u_beds[u]:
             m.add(sum(int(p.f_size[ff[i]]) * z[i] for i in sel.tolist()) <= int(p.u_beds[u]))
+    # theta is kept relative to the largest cut constant: CP-SAT's LP loses exactness with huge numbers.
     consts = [c for c, _ in cuts]
-    lo = min(consts) - int(sum(int(np.abs(mm[cand]).sum()) for _, mm in cuts)) - 1
-    hi = max(consts) + 1
-    theta = m.new_int_var(lo, hi, "theta")
+    base = max(consts)
+    lo = min(consts) - base - max(int(np.abs(mm[cand]).sum()) for _, mm in cuts) - 1
+    theta = m.new_int_var(lo, 1, "theta")
     for const, mm in cuts:
-        m.add(theta >= const - sum(int(mm[f]) * z[i] for i, f in enumerate(ff.tolist())))
+        m.add(theta >= const - base - sum(int(mm[f]) * z[i] for i, f in enumerate(ff.tolist())))
     m.minimize(theta + sum(int(U.u_int[f, u]) * z[i] for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(),
                                                                                       strict=True))))
     s = cp_model.CpSolver()
@@ -711,7 +720,7 @@ def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, 
     for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
         if s.boolean_value(z[i]):
             fam_unit[f] = u
-    return (fam_unit, int(round(s.objective_value)), int(math.ceil(s.best_objective_bound - 1e-6)),
+    return (fam_unit, base + int(round(s.objective_value)), base + int(math.ceil(s.best_objective_bound - 1e-6)),
             st == cp_model.OPTIMAL)
 
 
@@ -812,10 +821,6 @@ def _outside_exceeds(U: _Universe, D_h: np.ndarray, m_f: np.ndarray, gap: int) -
     return True
 
 
-def _hc_end(U: _Universe, c: int) -> int:
-    return int(U.hc_start[c + 1]) if c + 1 < len(U.hc_start) else len(U.hc_hosts)
-
-
 def _as_float(U: _Universe, v: int) -> float:
     return v / U.S + U.p.fixed_cost
 
@@ -844,9 +849,8 @@ def _assemble(inst: Instance, U: _Universe, fam_host, fam_unit, value, bound_int
         else:
             unplaced_idx.append(f)
             obj += float(p.unplaced_cost[f])
-    sol_partial = (fam_host, fam_unit)
-    unplaced = tuple(Unplaced(family_id=p.family(f).id,
-                              reasons=tuple(explain_unplaced(inst, _Assignment(U, sol_partial), p.family(f))))
+    where = _Assignment(U, (fam_host, fam_unit))
+    unplaced = tuple(Unplaced(family_id=p.family(f).id, reasons=tuple(explain_unplaced(inst, where, p.family(f))))
                      for f in unplaced_idx)
     # The bound is on integer-rounded costs: widen it by the rounding, so it stays a true bound.
     if status == "OPTIMAL":

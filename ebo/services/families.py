@@ -11,17 +11,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
+from ebo.languages import LANGUAGE_NAMES
 from ebo.services import audit
 
-# The languages offered on the form (ISO 639 codes); a fixed list so that matching can compare them.
-LANGUAGES: dict[str, object] = {
-    "sv": _l("Swedish"), "en": _l("English"), "ar": _l("Arabic"), "fa": _l("Persian (Farsi)"),
-    "prs": _l("Dari"), "ps": _l("Pashto"), "ku": _l("Kurdish"), "so": _l("Somali"), "ti": _l("Tigrinya"),
-    "am": _l("Amharic"), "uk": _l("Ukrainian"), "ru": _l("Russian"), "tr": _l("Turkish"),
-    "fr": _l("French"), "es": _l("Spanish"), "de": _l("German"), "pl": _l("Polish"),
-    "bs": _l("Bosnian / Croatian / Serbian"), "sq": _l("Albanian"), "ur": _l("Urdu"), "hi": _l("Hindi"),
-    "bn": _l("Bengali"), "uz": _l("Uzbek"), "zh": _l("Chinese"), "vi": _l("Vietnamese"), "th": _l("Thai"),
-}
+# The languages offered on the form: one list shared with the hosts' form, so matching compares them.
+LANGUAGES = LANGUAGE_NAMES
 
 ROUTE_LABELS: dict[str, object] = {
     "anvisning": _l("Assigned by the Migration Agency (anvisning)"),

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ebo.extensions import db
+from ebo.languages import LANGUAGE_CHOICES, LANGUAGE_CODES
 from ebo.models import (
     EmailMessage,
     Family,
@@ -37,29 +38,8 @@ from ebo.services import accounts, audit, geocode, mail
 CONSENT_VERSION = "2026-1"
 REMINDER_DAYS_BEFORE = 30
 
-# Languages a host can choose, as (code, name); "bks" stands for Bosnian/Croatian/Serbian.
-LANGUAGES: list[tuple[str, object]] = [
-    ("sv", _l("Swedish")),
-    ("en", _l("English")),
-    ("ar", _l("Arabic")),
-    ("uk", _l("Ukrainian")),
-    ("ru", _l("Russian")),
-    ("fa", _l("Persian (Farsi)")),
-    ("prs", _l("Dari")),
-    ("ti", _l("Tigrinya")),
-    ("so", _l("Somali")),
-    ("ku", _l("Kurdish")),
-    ("tr", _l("Turkish")),
-    ("es", _l("Spanish")),
-    ("fr", _l("French")),
-    ("de", _l("German")),
-    ("pl", _l("Polish")),
-    ("bks", _l("Bosnian, Croatian or Serbian")),
-    ("am", _l("Amharic")),
-    ("ps", _l("Pashto")),
-    ("other", _l("Another language")),
-]
-LANGUAGE_CODES = frozenset(code for code, _name in LANGUAGES)
+# Languages a host can choose, as (code, name): the same list as the families' form.
+LANGUAGES = LANGUAGE_CHOICES
 
 # The offer's fields a host may set (registration and edit); nothing else is ever bound from a form.
 OFFER_FIELDS = (
