@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from ebo.extensions import db as _db
 from ebo.services import drills
@@ -140,7 +141,7 @@ def test_capacity_missing_sentences(app):
                                   ms.Placement(family_id="B0", unit_id="U1")),
                       unplaced=tuple(ms.Unplaced(family_id=f.id) for f in big[1:] + [single]))
     s = drills.summarise(inst, sol, {"H1": "123"}, {"S1": "Xskolan"}, {"S1": "125"})
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         sentences = drills.gap_sentences(s)
     assert sentences[0] == ("37 families of 6 or more found no host (1 in municipal units, 36 not housed at all); "
                             "12 of them have children at Xskolan.")

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from flask_babel import force_locale
 
 from ebo.extensions import db as _db
 from ebo.models.types import add_months, start_of_day_utc
@@ -97,7 +98,7 @@ def test_suggested_actions(seeded, app):
     d = prep.dashboard(TODAY)
     summary = {"gaps": [{"size": "6+", "families": 37, "persons": 260, "in_units": 1, "unplaced": 36, "with_school": 12,
                          "schools": [{"name": "Xskolan", "area": "125", "families": 12}], "areas": []}]}
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         actions = prep.suggested_actions(d, summary)
     assert actions[0] == "Recruit 37 more hosts with 6 beds or more, 12 of them in postal area 125 near Xskolan."
     assert any("Ask 2 hosts (14 beds) to reconfirm" in a and "no longer taking part in matching: 1." in a
