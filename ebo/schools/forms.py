@@ -13,7 +13,7 @@ from ebo.families.forms import ImportForm, NoNulMixin  # noqa: F401  (the same u
 class SchoolForm(NoNulMixin, FlaskForm):
     """A school unit."""
 
-    code = StringField(_l("Skolenhetskod"), validators=[DataRequired(_l("Enter the 8-digit code.")),
+    code = StringField(_l("School-unit code (skolenhetskod)"), validators=[DataRequired(_l("Enter the 8-digit code.")),
                                                         Regexp(r"^\d{8}$", message=_l("A skolenhetskod has "
                                                                                       "exactly 8 digits."))],
                        description=_l("8 digits, from Skolverket's school-unit register."),
