@@ -136,8 +136,10 @@ def _scale(prep: C.Prep) -> float:
 # --------------------------------------------------------------------------- flow and duals
 
 
-def _flow(U: _Universe, fb: np.ndarray, active: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def _flow(U: _Universe, fb: np.ndarray, active: np.ndarray | None = None,
+          costs: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Solve R on the restricted pairs; returns the arc index per family (-1: fallback) and the cost."""
+    ac = U.ac if costs is None else costs
     nF, nH = U.nF, U.nH
     act = np.ones(nF, dtype=np.int64) if active is None else active.astype(np.int64)
     m = len(U.af)
@@ -147,8 +149,8 @@ def _flow(U: _Universe, fb: np.ndarray, active: np.ndarray | None = None) -> tup
     tails = np.concatenate([U.af, np.arange(nF), nF + used_h]).astype(np.int32)
     heads = np.concatenate([nF + U.ah, np.full(nF, T), np.full(len(used_h), T)]).astype(np.int32)
     caps = np.concatenate([np.ones(m + nF, dtype=np.int64), U.cap[used_h]])
-    costs = np.concatenate([U.ac, fb, np.zeros(len(used_h), dtype=np.int64)])
-    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    arc_costs = np.concatenate([ac, fb, np.zeros(len(used_h), dtype=np.int64)])
+    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, arc_costs)
     sup = np.zeros(T + 1, dtype=np.int64)
     sup[:nF] = act
     sup[T] = -int(act.sum())
@@ -161,12 +163,14 @@ def _flow(U: _Universe, fb: np.ndarray, active: np.ndarray | None = None) -> tup
     sel = np.flatnonzero(fl > 0)
     fam_arc[U.af[sel]] = sel
     fb_used = (fam_arc < 0) & (act > 0)
-    return fam_arc, int(U.ac[sel].sum() + fb[fb_used].sum())
+    return fam_arc, int(ac[sel].sum() + fb[fb_used].sum())
 
 
-def _potentials(U: _Universe, fb: np.ndarray, fam_arc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _potentials(U: _Universe, fb: np.ndarray, fam_arc: np.ndarray,
+                costs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Shortest distances to the sink in R's residual graph: D_f per family, D_h per host (Bellman-Ford)."""
     nF, nH = U.nF, U.nH
+    ac_all = U.ac if costs is None else costs
     assigned = np.zeros(len(U.af), dtype=bool)
     assigned[fam_arc[fam_arc >= 0]] = True
     load = np.bincount(U.ah[assigned], minlength=nH)
@@ -175,12 +179,12 @@ def _potentials(U: _Universe, fb: np.ndarray, fam_arc: np.ndarray) -> tuple[np.n
     bypassed = fam_arc < 0
     D_f = np.where(bypassed, _INF, fb).astype(np.int64)
     ua = np.flatnonzero(~assigned)
-    uf, uh, uc = U.af[ua], U.ah[ua], U.ac[ua]       # sorted by family already (U keeps it sorted)
+    uf, uh, uc = U.af[ua], U.ah[ua], ac_all[ua]       # sorted by family already (U keeps it sorted)
     o = np.argsort(uf, kind="stable")
     uf, uh, uc = uf[o], uh[o], uc[o]
     seg_f, seg_start = np.unique(uf, return_index=True)
     ai = np.flatnonzero(assigned)
-    af, ah, ac = U.af[ai], U.ah[ai], U.ac[ai]
+    af, ah, ac = U.af[ai], U.ah[ai], ac_all[ai]
     full_arc = full[ah]
     af, ah, ac = af[full_arc], ah[full_arc], ac[full_arc]
     for _ in range(nF + nH + 2):
@@ -213,6 +217,29 @@ def _column_min(U: _Universe, fb: np.ndarray, D_h: np.ndarray) -> np.ndarray:
         hmin = _class_min_D(U, D_h)
         val = _class_row_min(U, hmin)
         m[cls.fams] = np.minimum(m[cls.fams], val[cls.fam_class])
+    return m
+
+
+def _column_min_mu(U: _Universe, fb: np.ndarray, D_h: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """As _column_min, with host beds priced at mu per person (Lagrange prices for multi-family hosts)."""
+    if not mu.any():
+        return _column_min(U, fb, D_h)
+    p = U.p
+    m = fb.copy()
+    sch = U.sch
+    if len(sch):
+        val = U.sch_c + D_h[sch.h] + mu[sch.h] * p.f_size[sch.f]
+        seg_f, seg_start = U.sch_seg
+        m[seg_f] = np.minimum(m[seg_f], np.minimum.reduceat(val, seg_start))
+    cls = U.cls
+    if len(cls.fams) and cls.compat.shape[1]:
+        fc_size = np.array([p.f_size[mem[0]] for mem in cls.fc_members], dtype=np.int64)
+        best = np.full(len(fc_size), _INF, dtype=np.int64)
+        for size in np.unique(fc_size).tolist():
+            hmin = _class_min_D(U, D_h + mu * size)
+            rows = fc_size == size
+            best[rows] = _class_row_min(U, hmin)[rows]
+        m[cls.fams] = np.minimum(m[cls.fams], best[cls.fam_class])
     return m
 
 
@@ -602,6 +629,7 @@ def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
     # Lagrange prices on unit beds: each R(lam) gives potentials for a sharper cut.
     lam = np.zeros(n_u, dtype=np.int64)
     step_scale, cur, best_l = 1.0, r, r.lb
+    t_sub = 0.0
     V = _narrow(U, r) if not U.full else U
     # At most about a third of the time left goes to the prices; the rest to the Benders rounds.
     lag_end = time.perf_counter() + 0.35 * max(0.0, deadline - time.perf_counter())
@@ -616,7 +644,9 @@ def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
             break
         lam = np.maximum(0, lam + np.rint(step_scale * (ub - best_l) / float((g ** 2).sum()) * g)).astype(np.int64)
         fb, fb_unit = _fallback(U, lam)
+        t_r = time.perf_counter()
         cur = _solve_R(V, fb, deadline, None, (0.5, 0.5), max_rounds=1)
+        t_sub = time.perf_counter() - t_r
         l_val = cur.lb - int((lam * p.u_beds).sum())
         if l_val > best_l:
             best_l = l_val
@@ -633,7 +663,9 @@ def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
         it += 1
         mk = np.max(np.stack([c[1] for c in cuts]), axis=0)
         cand = np.flatnonzero(mk > unit_min)
-        res = _master(U, cuts, cand, deadline - time.perf_counter(), workers)
+        # Time is kept for the assignment that turns the master's choice into a solution.
+        res = _master(U, cuts, cand, deadline - time.perf_counter() - 1.5 * t_sub, workers,
+                      np.where(best_h < 0, best_u, -1))
         if res is None:
             break
         fam_unit, m_val, m_bound, m_opt = res
@@ -679,7 +711,7 @@ def _fill_units(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> tup
 
 
 def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, time_limit: float,
-            workers: int) -> tuple[np.ndarray, int, int, bool] | None:
+            workers: int, hint: np.ndarray) -> tuple[np.ndarray, int, int, bool] | None:
     """Benders master: which candidate families go to which unit, under the unit beds and every cut."""
     p = U.p
     m = cp_model.CpModel()
@@ -705,6 +737,8 @@ def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, 
         m.add(theta >= const - base - sum(int(mm[f]) * z[i] for i, f in enumerate(ff.tolist())))
     m.minimize(theta + sum(int(U.u_int[f, u]) * z[i] for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(),
                                                                                       strict=True))))
+    for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
+        m.add_hint(z[i], bool(hint[f] == u))
     s = cp_model.CpSolver()
     s.parameters.max_time_in_seconds = max(0.2, time_limit)
     s.parameters.num_workers = max(1, workers)
@@ -729,42 +763,57 @@ def _joint(U: _Universe, r: _R, lam: np.ndarray, deadline: float, workers: int, 
     p = U.p
     best_h, best_u = _repair(U, r.fam_host)
     ub = _value(U, best_h, best_u)
-    lb, lb_lam, lb_D, lb_m = r.lb, lam.copy(), r.D_h, r.m_f
-    _report(progress, 0.5, "beds bind: pricing unit beds", _as_float(U, ub))
+    lb, lb_D, lb_m = r.lb, r.D_h, r.m_f
+    _report(progress, 0.5, "beds bind: pricing unit and host beds", _as_float(U, ub))
     n_u = len(p.u_beds)
+    multi = p.h_slots >= 2
+    mu = np.zeros(U.nH, dtype=np.int64)
+    lb_mu = mu.copy()
     step_scale = 1.0
-    cur = r
-    for it in range(12 if n_u else 0):
-        fb, fb_unit = _fallback(U, lam)
-        load = np.bincount(fb_unit[(cur.fam_host < 0) & (fb_unit >= 0)],
-                           weights=p.f_size[(cur.fam_host < 0) & (fb_unit >= 0)], minlength=n_u)
-        g = load - p.u_beds
-        g = np.where((lam <= 0) & (g < 0), 0, g)
-        if not np.any(g) or ub <= lb:
+    fam_host = r.fam_host
+    fb, fb_unit = _fallback(U, lam)
+    # Subgradient steps on the prices of unit beds (lam) and multi-family host beds (mu); each flow on
+    # the current pairs gives potentials, and the bound minimises every family over all its pairs.
+    lag_end = time.perf_counter() + 0.4 * max(0.0, deadline - time.perf_counter())
+    for it in range(400):
+        if time.perf_counter() > lag_end or step_scale < 0.01 or ub <= lb:
             break
-        step = step_scale * (ub - lb) / float((g.astype(float) ** 2).sum())
-        lam = np.maximum(0, lam + np.rint(step * g)).astype(np.int64)
-        fb, fb_unit = _fallback(U, lam)
-        remaining = deadline - time.perf_counter()
-        if remaining < 1.0:
+        off = (fam_host < 0) & (fb_unit >= 0)
+        g_u = np.bincount(fb_unit[off], weights=p.f_size[off], minlength=n_u) - p.u_beds
+        g_u = np.where((lam <= 0) & (g_u < 0), 0, g_u)
+        on = fam_host >= 0
+        g_h = np.bincount(fam_host[on], weights=p.f_size[on], minlength=U.nH) - p.h_beds
+        g_h = np.where(multi & ((mu > 0) | (g_h > 0)), g_h, 0)
+        norm = float((g_u.astype(float) ** 2).sum() + (g_h.astype(float) ** 2).sum())
+        if norm == 0:
             break
-        cur = _solve_R(U, fb, time.perf_counter() + 0.3 * remaining, progress, (0.5, 0.7))
-        cand_lb = cur.lb - int((lam * p.u_beds).sum())
+        # Polyak step towards a target a little above the bound (the repaired incumbent can be poor).
+        target = min(ub, lb + max(abs(lb) // 50, int(U.S)))
+        step = step_scale * (target - lb) / norm
+        lam = np.maximum(0, lam + np.rint(step * g_u)).astype(np.int64)
+        mu = np.maximum(0, mu + np.rint(step * g_h)).astype(np.int64)
+        fb, fb_unit = _fallback(U, lam)
+        costs = U.ac + mu[U.ah] * p.f_size[U.af]
+        fam_arc, _ = _flow(U, fb, costs=costs)
+        D_f, D_h = _potentials(U, fb, fam_arc, costs=costs)
+        m_f = _column_min_mu(U, fb, D_h, mu)
+        cand_lb = int(m_f.sum() - (U.cap * D_h).sum() - (lam * p.u_beds).sum() - (mu * p.h_beds).sum())
         if cand_lb > lb:
-            lb, lb_lam, lb_D, lb_m = cand_lb, lam.copy(), cur.D_h, cur.m_f
+            lb, lb_mu, lb_D, lb_m = cand_lb, mu.copy(), D_h, m_f
         else:
-            step_scale *= 0.5
-        h2, u2 = _repair(U, cur.fam_host)
+            step_scale *= 0.8
+        fam_host = np.where(fam_arc >= 0, U.ah[np.maximum(fam_arc, 0)], -1) if len(U.ah) else np.full(U.nF, -1)
+        h2, u2 = _repair(U, fam_host)
         v2 = _value(U, h2, u2)
         if v2 < ub:
             ub, best_h, best_u = v2, h2, u2
-        _report(progress, 0.6, f"bound round {it + 1}", _as_float(U, ub))
+        _report(progress, 0.6, f"bound round {it + 1}: {_as_float(U, lb):.3f}", _as_float(U, ub))
 
     # Pairs whose reduced cost (at the best prices) is within the gap: only they can improve on ub.
-    fb, _ = _fallback(U, lb_lam)
     gap = ub - lb
-    red = U.ac + lb_D[U.ah] - lb_m[U.af]
+    red = U.ac + lb_mu[U.ah] * p.f_size[U.af] + lb_D[U.ah] - lb_m[U.af]
     arcs = np.flatnonzero(red <= gap)
+    # Leaving mu out below only lowers reduced costs, so the test stays on the safe side.
     complete = _outside_exceeds(U, lb_D, lb_m, gap)
     hint_pos = _arc_lookup(U, best_h)
     arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
