@@ -91,53 +91,70 @@ def explain_unplaced(inst: Instance, solution_or_assignment: Any, family: Family
 
 
 def explain_details(inst: Instance, solution_or_assignment: Any, family: Family) -> list[dict]:
-    """The same reasons with structure: {"rule", "text", "hosts_left"} each, rules in spec order."""
+    """The same reasons with structure: {"rule", "text", "hosts_left", "params"} each, rules in spec order.
+
+    "params" holds what a translation needs to say the same thing in another language (JSON-friendly):
+    for the hard-rule chain {"size", "hosts", "steps": [{"count", "rule", "arg"}, ...], "arg"} where
+    "hosts" is the number of hosts with the beds, "steps" the rules that narrowed them (in order, only
+    those that removed a host) and "arg" the failing rule's argument (availability: {"date", "days"};
+    school: {"school", "km"}; otherwise {}); for "capacity" {"size"} (and "hosts": 0 when there are
+    no hosts at all); for "taken" {"n"}; for "cost"
+    {"n", "r"}; for "unit_beds" {"size", "free"}; for the other unit reasons {"size"}.
+    """
     H = _hosts(inst)
     p = inst.params
     f = family
     out: list[dict] = []
     if not H.ids:
-        out.append({"rule": "capacity", "text": "there are no hosts", "hosts_left": 0})
+        out.append({"rule": "capacity", "text": "there are no hosts", "hosts_left": 0,
+                    "params": {"size": f.size, "hosts": 0}})
         return out + _unit_reason(inst, solution_or_assignment, f)
     alive = (H.beds >= f.size) & (H.slots >= 1)
     n = int(alive.sum())
     if n == 0:
-        out.append({"rule": "capacity", "text": f"no host has {f.size} {_beds(f.size)}", "hosts_left": 0})
+        out.append({"rule": "capacity", "text": f"no host has {f.size} {_beds(f.size)}", "hosts_left": 0,
+                    "params": {"size": f.size}})
         return out + _unit_reason(inst, solution_or_assignment, f)
     what = f"{_hosts_word(n)} with {f.size} {_beds(f.size)}"
+    chain: dict[str, Any] = {"size": f.size, "hosts": n, "steps": []}
     arrival = f.arrival.toordinal()
     stay = (f.arrival + dt.timedelta(days=p.min_stay_days)).toordinal()
     steps = []
     if f.children:
-        steps.append(("children", H.acc, "accepts children", "that accept children"))
+        steps.append(("children", H.acc, "accepts children", "that accept children", {}))
     if f.needs_step_free:
-        steps.append(("step_free", H.sf, "has step-free access", "with step-free access"))
+        steps.append(("step_free", H.sf, "has step-free access", "with step-free access", {}))
     if f.pet_allergy:
-        steps.append(("pets", ~H.pets, "is free of pets (pet allergy)", "without pets"))
+        steps.append(("pets", ~H.pets, "is free of pets (pet allergy)", "without pets", {}))
     if f.needs_non_smoking:
-        steps.append(("smoking", ~H.smoke, "is non-smoking", "that are non-smoking"))
+        steps.append(("smoking", ~H.smoke, "is non-smoking", "that are non-smoking", {}))
     steps.append(("availability", (H.af <= arrival) & (H.au >= stay),
                   f"is available from {f.arrival.isoformat()} for {p.min_stay_days} days",
-                  f"available from {f.arrival.isoformat()} for {p.min_stay_days} days"))
+                  f"available from {f.arrival.isoformat()} for {p.min_stay_days} days",
+                  {"date": f.arrival.isoformat(), "days": p.min_stay_days}))
     for sid in dict.fromkeys(c.school_id for c in f.children if c.school_id is not None):
         s = H.schools[sid]
         km = haversine_km_np(s.lat, s.lon, H.lat, H.lon)
         steps.append(("school", km <= p.max_school_km + KM_TOLERANCE,
-                      f"is within {p.max_school_km:g} km of {sid}", f"within {p.max_school_km:g} km of {sid}"))
+                      f"is within {p.max_school_km:g} km of {sid}", f"within {p.max_school_km:g} km of {sid}",
+                      {"school": sid, "km": p.max_school_km}))
     forb = H.forbidden.get(f.id, set())
     if forb:
         m = np.ones(len(H.ids), dtype=bool)
         for hid in forb:
             m[H.index[hid]] = False
-        steps.append(("forbidden", m, "was not declined or vetoed for this family", "not declined or vetoed"))
-    for rule, mask, none_text, adj in steps:
+        steps.append(("forbidden", m, "was not declined or vetoed for this family", "not declined or vetoed", {}))
+    for rule, mask, none_text, adj, arg in steps:
         nxt = alive & mask
         k = int(nxt.sum())
         if k == 0:
-            out.append({"rule": rule, "text": f"of the {what}, none {none_text}", "hosts_left": 0})
+            out.append({"rule": rule, "text": f"of the {what}, none {none_text}", "hosts_left": 0,
+                        "params": {**chain, "arg": arg}})
             return out + _unit_reason(inst, solution_or_assignment, f)
         alive = nxt
-        what = f"{what}, {k} {adj}" if k != n else what
+        if k != n:
+            what = f"{what}, {k} {adj}"
+            chain["steps"].append({"count": k, "rule": rule, "arg": arg})
         n = k
     host_of, _, used_beds, used_slots, _ = _state(inst, solution_or_assignment)
     here = host_of.get(f.id)
@@ -152,28 +169,28 @@ def explain_details(inst: Instance, solution_or_assignment: Any, family: Family)
     if r == 0:
         text = (f"{_hosts_word(n)} fit; all were used for other families" if n > 1
                 else "1 host fits; it was used for another family")
-        out.append({"rule": "taken", "text": text, "hosts_left": 0})
+        out.append({"rule": "taken", "text": text, "hosts_left": 0, "params": {"n": n}})
     else:
         out.append({"rule": "cost", "text": f"{_hosts_word(n)} fit and {r} still had room, but placing the family "
-                    "there would not lower the total cost", "hosts_left": r})
+                    "there would not lower the total cost", "hosts_left": r, "params": {"n": n, "r": r}})
     return out + _unit_reason(inst, solution_or_assignment, f)
 
 
 def _unit_reason(inst: Instance, solution_or_assignment: Any, f: Family) -> list[dict]:
     if not inst.units:
-        return [{"rule": "unit", "text": "there are no municipal units", "hosts_left": 0}]
+        return [{"rule": "unit", "text": "there are no municipal units", "hosts_left": 0, "params": {"size": f.size}}]
     ok = [u for u in inst.units if u.step_free or not f.needs_step_free]
     if not ok:
         return [{"rule": "unit_step_free", "text": "needs step-free access: no municipal unit has it",
-                 "hosts_left": 0}]
+                 "hosts_left": 0, "params": {"size": f.size}}]
     _, unit_of, _, _, used = _state(inst, solution_or_assignment)
     own = unit_of.get(f.id)
     free = max(u.beds - used.get(u.id, 0) + (f.size if u.id == own else 0) for u in ok)
     if free < f.size:
         text = f"no municipal unit has {f.size} free {_beds(f.size)} (most free: {max(free, 0)})"
-        return [{"rule": "unit_beds", "text": text, "hosts_left": 0}]
+        return [{"rule": "unit_beds", "text": text, "hosts_left": 0, "params": {"size": f.size, "free": max(free, 0)}}]
     return [{"rule": "unit_cost", "text": "a municipal unit had room, but it would cost more than leaving the "
-             "family unplaced", "hosts_left": 0}]
+             "family unplaced", "hosts_left": 0, "params": {"size": f.size}}]
 
 
 def _beds(n: int) -> str:

@@ -66,3 +66,46 @@ def test_unit_reason_and_solver_fills_reasons() -> None:
     for reasons in unplaced.values():
         assert reasons and all(isinstance(r, str) and r for r in reasons)
     assert any("step-free" in r for r in unplaced["C"])
+
+
+def test_params_carry_what_a_translation_needs() -> None:
+    inst = _inst([_host("H", 4)], [Family("F", 7, D)])
+    det = explain_details(inst, {}, inst.families[0])
+    assert [d["rule"] for d in det] == ["capacity", "unit"]
+    assert det[0]["params"] == {"size": 7}
+    assert all("params" in d for d in det)
+
+    # 3 hosts with the beds, 2 accept children, 1 of those is step-free, none is near the school.
+    hosts = [_host("A", 8, lat=59.5, step_free=True), _host("B", 8, lat=59.5), _host("C", 8, accepts_children=False)]
+    fam = Family("F", 7, D, needs_step_free=True, children=(Child("Sjoangsskolan"),))
+    inst = _inst(hosts, [fam])
+    det = explain_details(inst, {}, fam)
+    assert det[0]["rule"] == "school"
+    assert det[0]["text"] == ("of the 3 hosts with 7 beds, 2 that accept children, 1 with step-free access, "
+                              "none is within 5 km of Sjoangsskolan")
+    assert det[0]["params"] == {
+        "size": 7, "hosts": 3,
+        "steps": [{"count": 2, "rule": "children", "arg": {}}, {"count": 1, "rule": "step_free", "arg": {}}],
+        "arg": {"school": "Sjoangsskolan", "km": 5.0},
+    }
+
+    late = _host("H", 4, available_from=D + dt.timedelta(days=5))
+    inst = _inst([late], [Family("F", 3, D)])
+    det = explain_details(inst, {}, inst.families[0])
+    assert det[0]["rule"] == "availability"
+    assert det[0]["params"]["arg"] == {"date": "2026-12-01", "days": inst.params.min_stay_days}
+    assert det[0]["params"]["steps"] == []
+
+
+def test_params_of_taken_cost_and_units() -> None:
+    inst = Instance(date=D, params=Params(), hosts=(_host("H", 4),),
+                    units=(Unit("U", 59.3, 18.0, beds=2, step_free=True),),
+                    families=(Family("F", 3, D), Family("G", 4, D)))
+    sol = Solution("OPTIMAL", 0, 0, 0, 0, placements=(Placement("G", host_id="H"),))
+    det = explain_details(inst, sol, inst.families[0])
+    assert [d["rule"] for d in det] == ["taken", "unit_beds"]
+    assert det[0]["params"] == {"n": 1}
+    assert det[1]["params"] == {"size": 3, "free": 2}
+    assert det[1]["text"] == "no municipal unit has 3 free beds (most free: 2)"
+    det = explain_details(inst, Solution("OPTIMAL", 0, 0, 0, 0), inst.families[0])
+    assert det[0]["rule"] == "cost" and det[0]["params"] == {"n": 1, "r": 1}
