@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from ebo.extensions import db
@@ -32,6 +32,9 @@ def home():
     """The landing page of the logged-in user's role."""
     role = current_user.role
     if role == "host":
+        dashboard = current_app.view_functions.get("hosts.dashboard")
+        if dashboard is not None:  # a host's home is the offer dashboard: status in words, proposals
+            return dashboard()
         return render_template("main/home_host.html", household=overview.host_household(current_user))
     if role == "coordinator":
         return render_template("main/home_coordinator.html", figures=overview.coordinator_figures())

@@ -240,7 +240,7 @@ def test_logged_in_home_is_swedish_by_default(client, make_user):
     html = _get(client, "/home")
     assert '<html lang="sv"' in html
     assert "Logga ut" in html
-    assert "Välkommen, Kim" in html
+    assert "Mitt erbjudande" in html  # a host's home is the offer dashboard
     assert "Log out" not in html
 
 
