@@ -172,9 +172,7 @@ def import_():
     form = ImportForm()
     result = None
     if form.validate_on_submit():
-        data = form.file.data.read(UPLOAD_LIMIT + 1)
-        result = imports.import_families(data, current_user) if len(data) <= UPLOAD_LIMIT else \
-            imports.ImportResult(errors=[imports.RowError(1, "", _("The file is too large (at most 2 MB)."))])
+        result = imports.import_upload(form.file.data, imports.import_families, current_user, UPLOAD_LIMIT)
         if result.ok:
             flash(_("%(families)d families with %(persons)d persons were imported.", families=result.created,
                     persons=result.persons), "success")

@@ -74,9 +74,7 @@ def import_():
     form = ImportForm()
     result = None
     if form.validate_on_submit():
-        data = form.file.data.read(UPLOAD_LIMIT + 1)
-        result = imports.import_schools(data, current_user) if len(data) <= UPLOAD_LIMIT else \
-            imports.ImportResult(errors=[imports.RowError(1, "", _("The file is too large (at most 8 MB)."))])
+        result = imports.import_upload(form.file.data, imports.import_schools, current_user, UPLOAD_LIMIT)
         if result.ok:
             flash(_("%(created)d schools were added and %(updated)d updated.", created=result.created,
                     updated=result.updated), "success")

@@ -535,3 +535,12 @@ def import_addresses(data: bytes, actor=None, max_rows: int = 200_000) -> Import
     audit.record("import_addresses", "address_point", None, {"created": result.created, "updated": result.updated},
                  actor=actor)
     return result
+
+
+def import_upload(stream, importer, user, limit: int) -> ImportResult:
+    """Read an uploaded file (refusing one over `limit` bytes) and import it all or nothing with `importer`."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        message = _l("The file is too large (at most %(mb)d MB).", mb=limit // (1024 * 1024))
+        return ImportResult(errors=[RowError(1, "", message)])
+    return importer(data, user)
