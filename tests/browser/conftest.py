@@ -104,3 +104,17 @@ def page(chromium):
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def log_in(page, base: str, email: str, password: str, english: bool = False) -> None:
+    """Log in through the real form (the main form's button, not the header's language button)."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form.form [type=submit]")
+    page.wait_for_load_state("load")
+    if english:
+        switch = page.locator("form.lang-form button[value=en]")
+        if switch.count():  # absent when the page is already in English
+            switch.click()
+            page.wait_for_load_state("load")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.web import placement_factories as pf
 
 pytestmark = pytest.mark.browser
@@ -41,15 +42,7 @@ def placed(live_server):
 
 def _log_in_english(page, base, users, role="caseworker"):
     email, password, _name = users[role]
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form.form [type=submit]")
-    page.wait_for_load_state("load")
-    en = page.locator("form.lang-form button[value=en]")
-    if en.count():
-        en.click()
-        page.wait_for_load_state("load")
+    log_in(page, base, email, password, english=True)
 
 
 def _check(page):

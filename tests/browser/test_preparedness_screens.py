@@ -7,6 +7,8 @@ import random
 
 import pytest
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.browser
 
 AREAS = ("123", "124", "125", "126")
@@ -52,15 +54,7 @@ def prepared(live_server):
 
 def _log_in_english(page, base, users, role="coordinator"):
     email, password, _name = users[role]
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form.form [type=submit]")
-    page.wait_for_load_state("load")
-    en = page.locator("form.lang-form button[value=en]")
-    if en.count():
-        en.click()
-        page.wait_for_load_state("load")
+    log_in(page, base, email, password, english=True)
 
 
 def _check(page):

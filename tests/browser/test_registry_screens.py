@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.browser
 
 UNLABELLED_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
@@ -40,14 +42,7 @@ def registry(live_server):
 
 
 def _log_in(page, base, email, password):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form.form [type=submit]")
-    page.wait_for_load_state("load")
-    page.goto(f"{base}/")
-    page.click("form.lang-form button[value=en]")
-    page.wait_for_load_state("load")
+    log_in(page, base, email, password, english=True)
 
 
 def test_family_form_desktop_and_phone(registry, page, screenshots):

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +21,7 @@ UNLABELLED_JS = """() => Array.from(document.querySelectorAll('input, select, te
 
 
 def _log_in(page, base, email, password):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form.form [type=submit]")
-    page.wait_for_load_state("load")
-    page.click("form.lang-form button[value=en]")  # English, so that the flow reads the same everywhere
-    page.wait_for_load_state("load")
+    log_in(page, base, email, password, english=True)
 
 
 def _seed(app, host_email):

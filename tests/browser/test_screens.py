@@ -7,6 +7,8 @@ import re
 import pytest
 from flask_babel import force_locale, gettext
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.browser
 
 ROLES = ("host", "coordinator", "caseworker", "admin")
@@ -41,11 +43,7 @@ def _check_structure(page):
 
 
 def _log_in(page, base, email, password):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form.form [type=submit]")
-    page.wait_for_load_state("load")
+    log_in(page, base, email, password, english=False)
 
 
 def test_login_page(live_server, page, screenshots):
