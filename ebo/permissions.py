@@ -7,8 +7,16 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-HOST, COORDINATOR, CASEWORKER, ADMIN = "host", "coordinator", "caseworker", "admin"
-STAFF = (COORDINATOR, CASEWORKER, ADMIN)
+from ebo.models.user import STAFF_ROLES, Role
+
+HOST, COORDINATOR, CASEWORKER, ADMIN = Role.HOST, Role.COORDINATOR, Role.CASEWORKER, Role.ADMIN
+
+# The role groups of the application, named once. Views use these in role_required(...).
+STAFF = tuple(sorted(STAFF_ROLES))           # every staff role: coordinator, caseworker, admin
+RUN_ROLES = (COORDINATOR, ADMIN)             # start, review and confirm matching runs; start drills
+VETTING_ROLES = (COORDINATOR,)               # vet host households
+REGISTRY_ROLES = (CASEWORKER, ADMIN)         # families' registry details, schools, units
+PLACEMENT_ROLES = (CASEWORKER, COORDINATOR)  # see placements
 
 
 def role_required(*roles: str):
