@@ -51,6 +51,15 @@ class ProposalState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Groupings of proposal states, named once: services, queries and templates use these (or the
+# Proposal methods built on them) and never spell out a list of states themselves.
+HOST_VISIBLE_STATES = frozenset({ProposalState.SENT, ProposalState.ACCEPTED, ProposalState.DECLINED,
+                                 ProposalState.CONFIRMED})  # what a host sees: nothing before it is sent
+HOLDING_STATES = frozenset({ProposalState.APPROVED, ProposalState.SENT, ProposalState.ACCEPTED})  # hold beds
+OPEN_STATES = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.SENT,
+                         ProposalState.ACCEPTED})  # not yet decided for good
+
+
 class ForbiddenReason(StrEnum):
     """Why a pair is forbidden."""
 
