@@ -1,4 +1,4 @@
-"""Flask commands: create-user, demo (and, in their issues, import, purge, backup)."""
+"""Flask commands: create-user, demo, backup, restore, worker (feature commands live with their blueprints)."""
 
 from __future__ import annotations
 

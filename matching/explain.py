@@ -91,7 +91,7 @@ def explain_unplaced(inst: Instance, solution_or_assignment: Any, family: Family
 
 
 def explain_details(inst: Instance, solution_or_assignment: Any, family: Family) -> list[dict]:
-    """The same reasons with structure: {"rule", "text", "hosts_left", "params"} each, rules in spec order.
+    """The same reasons with structure: {"rule", "text", "hosts_left", "params"} each, rules in the format's order.
 
     "params" holds what a translation needs to say the same thing in another language (JSON-friendly):
     for the hard-rule chain {"size", "hosts", "steps": [{"count", "rule", "arg"}, ...], "arg"} where

@@ -1,4 +1,4 @@
-"""Great-circle distances on a sphere of radius 6371.0088 km, as matching-io.md defines them."""
+"""Great-circle distances on a sphere of radius 6371.0088 km, as docs/matching-format.md defines them."""
 
 from __future__ import annotations
 

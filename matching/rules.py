@@ -1,4 +1,4 @@
-"""The hard rules and the cost of each placement, exactly as matching-io.md states them.
+"""The hard rules and the cost of each placement, exactly as docs/matching-format.md states them.
 
 One scalar function per rule, so that the validator, the greedy baseline, the tests and the web app
 ("which rule breaks if I move this family here?") all read the same definition. The solver may

@@ -24,7 +24,7 @@ class SchemaError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Objective weights (see matching-io.md, Objective)."""
+    """Objective weights (see docs/matching-format.md, Objective)."""
 
     school_km: float = 1.0
     unit_per_person: float = 50.0

@@ -20,7 +20,7 @@ CHILD_KM_TOL = 1e-3 + 1e-9
 
 
 def objective(inst: Instance, placements: Iterable[Placement]) -> float:
-    """The spec's objective for these placements; families in no placement count as unplaced."""
+    """The objective of docs/matching-format.md for these placements; families in no placement count as unplaced."""
     hosts = {h.id: h for h in inst.hosts}
     units = {u.id: u for u in inst.units}
     fams = {f.id: f for f in inst.families}
@@ -41,7 +41,7 @@ def objective(inst: Instance, placements: Iterable[Placement]) -> float:
 
 
 def expected_gap(objective_value: float, bound: float) -> float:
-    """The spec's gap, (objective − bound) / objective, taken as 0 when the objective is 0."""
+    """The file format's gap, (objective − bound) / objective, taken as 0 when the objective is 0."""
     return (objective_value - bound) / objective_value if objective_value > 0 else 0.0
 
 

@@ -18,7 +18,7 @@ from ebo.ui import STATUS_LABELS
 
 bp = Blueprint("families", __name__)
 
-SEARCH_KEY = "family_search"  # the search text is kept in the session, never in the URL (security.md 23)
+SEARCH_KEY = "family_search"  # the search text is kept in the session, never in the URL (docs/security.md S23)
 UPLOAD_LIMIT = 2 * 1024 * 1024
 
 

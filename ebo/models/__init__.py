@@ -2,7 +2,7 @@
 
 Conventions: UUID primary keys (AuditEvent: big integer); datetimes via ``UTCDateTime`` (aware UTC);
 enumerations as ``String(20)`` + ``StrEnum`` + named CHECK; personal columns carry a classification
-comment (security.md item 20).
+comment (docs/security.md S20).
 """
 
 from ebo.models.audit import AuditEvent, AuditLogIsAppendOnly

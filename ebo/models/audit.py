@@ -19,7 +19,7 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 class AuditEvent(db.Model):
-    """Who did or viewed what, when (UTC), on which object; no personal values (security.md 18, 19).
+    """Who did or viewed what, when (UTC), on which object; no personal values (docs/security.md S18, S19).
 
     Append-only: ORM ``before_update``/``before_delete`` listeners and a ``do_orm_execute`` hook on
     every Session refuse updates and deletes of audit events, including bulk ``update()``/``delete()``

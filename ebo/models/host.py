@@ -67,7 +67,7 @@ class HostHousehold(db.Model):
 
     Double booking is prevented by the counters ``beds_used`` and ``families_placed`` and their CHECK
     constraints: services confirm with a guarded ``UPDATE ... SET beds_used = beds_used + :n
-    WHERE id = :id AND beds_used + :n <= beds`` (security.md item 24).
+    WHERE id = :id AND beds_used + :n <= beds`` (docs/security.md S24).
     """
 
     __tablename__ = "host_households"

@@ -33,7 +33,7 @@ class EndReason(StrEnum):
 class Placement(db.Model):
     """A confirmed stay of a family with a host or in a unit; active while ``end_date`` is NULL.
 
-    A partial unique index allows at most one active placement per family (security.md item 24).
+    A partial unique index allows at most one active placement per family (docs/security.md S24).
     """
 
     __tablename__ = "placements"

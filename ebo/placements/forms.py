@@ -75,7 +75,7 @@ class PermitForm(FlaskForm):
 
 
 class ExportForm(FlaskForm):
-    """Confirm an export with one's own password (fresh login for exports, security.md item 10)."""
+    """Confirm an export with one's own password (re-authentication for exports, docs/security.md S10)."""
 
     your_password = PasswordField(_l("Your own password, to confirm"),
                                   validators=[DataRequired(_l("Enter your own password to confirm.")),

@@ -209,7 +209,7 @@ def get_family(family_id: uuid.UUID):
 
 
 def record_view(family, actor=None, page: str = "detail") -> None:
-    """Write the read-access log entry for a staff view of a family record (security.md 19)."""
+    """Write the read-access log entry for a staff view of a family record (docs/security.md S19)."""
     audit.record("view_family", "family", family.id, {"page": page}, actor=actor)
 
 

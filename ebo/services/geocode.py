@@ -1,7 +1,7 @@
 """Address to coordinates: the municipality's address table, optionally a Nominatim-compatible service.
 
 The host never sees coordinates. An address that cannot be placed is accepted and flagged
-``not_found`` for the coordinator rather than guessed (issue 4, item 3).
+``not_found`` for the coordinator rather than guessed, so that no host is matched on a made-up location.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Playwright drives Chromium over the placements screens (issue 7): list, detail, overview; desktop and phone."""
+"""Playwright drives Chromium over the placements screens: list, detail, overview; desktop and phone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Playwright drives Chromium over the Plus 5 % screens (issue 8): dashboard, drill, report; desktop, phone, print."""
+"""Playwright drives Chromium over the Plus 5 % screens: dashboard, drill, report; desktop, phone, print."""
 
 from __future__ import annotations
 

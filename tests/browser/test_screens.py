@@ -1,4 +1,4 @@
-"""Playwright drives Chromium: the login page and each role's landing page, with screenshots (issue 2)."""
+"""Playwright drives Chromium: the login page and each role's landing page, with screenshots."""
 
 from __future__ import annotations
 

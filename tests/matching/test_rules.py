@@ -215,7 +215,7 @@ def test_unit_and_unplaced_cost():
     f = fam(size=3, children=(Child("S1"),), languages=())
     i = inst(units=[u], families=[f], weights=Weights(unit_per_person=50.0, unplaced_per_person=1000.0))
     d = haversine_km(59.31, 18.0, S1.lat, S1.lon)
-    # No language term for units: the spec prices a unit by persons and school km only.
+    # No language term for units: the file format prices a unit by persons and school km only.
     assert rules.unit_cost(i, u, f) == pytest.approx(150.0 + d)
     assert rules.unplaced_cost(i, f) == 3000.0
 

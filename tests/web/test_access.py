@@ -1,4 +1,4 @@
-"""Access control: deny by default, the role × endpoint matrix, object-level checks (security.md 1–3)."""
+"""Access control: deny by default, the role × endpoint matrix, object-level checks (docs/security.md S1–S3)."""
 
 from __future__ import annotations
 
@@ -35,13 +35,13 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "admin.users": ADMIN_ONLY,
     "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY,
-    # hosts (issue 4): a host reaches only its own offer; registration is public
+    # hosts: a host reaches only its own offer; registration is public
     "hosts.register": EVERYONE,
     **{f"hosts.{ep}": frozenset({"host"}) for ep in (
         "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
-    # vetting (issue 4): coordinators only
+    # vetting: coordinators only
     **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in ("queue", "host", "record_visit", "decide", "geocode")},
-    # registry (issue 5): caseworkers keep the registers; admins may read families; coordinators see
+    # registry: caseworkers keep the registers; admins may read families; coordinators see
     # schools and units (what matching needs), never family records
     "families.index": frozenset({"caseworker", "admin"}),
     "families.detail": frozenset({"caseworker", "admin"}),
@@ -53,15 +53,15 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "admin.settings": ADMIN_ONLY,
     "admin.audit": ADMIN_ONLY,
     "admin.addresses": frozenset({"admin", "caseworker"}),
-    # Plus 5 % (issue 8): staff see the figures; coordinators and admins start drills
+    # Plus 5 %: staff see the figures; coordinators and admins start drills
     **{f"preparedness.{ep}": frozenset({"coordinator", "caseworker", "admin"}) for ep in (
         "dashboard", "drills", "drill", "report")},
     "preparedness.start": frozenset({"coordinator", "admin"}),
-    # matching runs (issue 6): coordinators and admins
+    # matching runs: coordinators and admins
     **{f"runs.{ep}": frozenset({"coordinator", "admin"}) for ep in (
         "index", "start", "detail", "approve_many", "send", "replay", "approve", "reject", "answer", "confirm",
         "move")},
-    # placements (issue 7): coordinators follow up; caseworkers own the placements; admins see aggregates
+    # placements: coordinators follow up; caseworkers own the placements; admins see aggregates
     "placements.index": frozenset({"coordinator", "caseworker"}),
     "placements.detail": frozenset({"coordinator", "caseworker"}),
     "placements.follow_up": frozenset({"coordinator", "caseworker"}),

@@ -1,4 +1,4 @@
-"""Generated input on every form never gives a 500 nor a user with an unexpected role (security.md 14)."""
+"""Generated input on every form never gives a 500 nor a user with an unexpected role (docs/security.md S14)."""
 
 from __future__ import annotations
 

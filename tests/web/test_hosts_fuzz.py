@@ -1,4 +1,4 @@
-"""Generated form input never gives a 500 on the host and vetting forms (security.md 14)."""
+"""Generated form input never gives a 500 on the host and vetting forms (docs/security.md S14)."""
 
 from __future__ import annotations
 

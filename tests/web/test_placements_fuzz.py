@@ -1,4 +1,4 @@
-"""Generated input on the placements pages and forms never gives a 500 (security.md item 14)."""
+"""Generated input on the placements pages and forms never gives a 500 (docs/security.md S14)."""
 
 from __future__ import annotations
 

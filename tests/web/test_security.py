@@ -1,4 +1,4 @@
-"""Authentication, sessions, CSRF, redirects, headers, throttling and audit (security.md 4–18)."""
+"""Authentication, sessions, CSRF, redirects, headers, throttling and audit (docs/security.md S4–S18)."""
 
 from __future__ import annotations
 
