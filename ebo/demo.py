@@ -11,6 +11,7 @@ import math
 import random
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import click
 import flask_migrate
 import sqlalchemy as sa
 
+from ebo import clock
 from ebo import demo_data as D
 from ebo.extensions import db
 from ebo.models import (
@@ -39,13 +41,20 @@ from ebo.models import (
     Placement,
     Proposal,
     ProposalState,
+    RunKind,
+    RunState,
     School,
     User,
     VettingStatus,
     normalise_street,
     utcnow,
 )
-from ebo.services import accounts, audit
+from ebo.models.matching import OPEN_STATES
+from ebo.services import accounts, audit, capacity, drills
+from ebo.services.match_instance import family_record, host_record, school_record, unit_record
+from matching import rules
+from matching import schema as ms
+from matching.geo import haversine_km
 
 #: The demo logins, in the order they are returned: (role, email, display name).
 DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
@@ -64,10 +73,6 @@ PARAMS = {
                 "no_common_language": 2.0},
 }
 
-#: Proposal states that still wait for someone: the family counts as proposed.
-OPEN_STATES = (ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.SENT, ProposalState.ACCEPTED)
-
-EARTH_RADIUS_KM = 6371.0088
 N_HOSTS = 300
 N_FAMILIES = 120
 
@@ -84,8 +89,6 @@ def build(reset: bool = False, seed: int = 2026) -> list[tuple[str, str, str]]:
     audit.record("demo_logins_reset", "user", None, {"accounts": len(logins)})
     db.session.commit()
     # The Plus 5 % dashboard shows one finished drill on first start (a no-op once one exists).
-    from ebo.services import drills
-
     drills.ensure_demo_drill(users["coordinator"])
     return logins
 
@@ -143,13 +146,6 @@ def _ensure_logins() -> tuple[dict[str, User], list[tuple[str, str, str]]]:
     return users, logins
 
 
-def km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Return the great-circle distance in km between two (lat, lon) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
-
-
 def _offset(point: tuple[float, float], north_km: float, east_km: float) -> tuple[float, float]:
     """Return ``point`` moved by the given kilometres north and east."""
     lat, lon = point
@@ -168,7 +164,7 @@ class _Generator:
     def __init__(self, seed: int, users: dict[str, User]):
         self.rng = random.Random(seed)
         self.users = users
-        self.today = date.today()
+        self.today = clock.today()
         self.now = utcnow()
         self.streets: dict[int, list[dict]] = {}
         self.used_addresses: set[tuple[str, int]] = set()
@@ -176,7 +172,6 @@ class _Generator:
         self.families: list[Family] = []
         self.schools: list[School] = []
         self.units: list[HousingUnit] = []
-        self.school_point: dict[uuid.UUID, tuple[float, float]] = {}
         self.open_hosts: set[uuid.UUID] = set()
         self.forbidden: set[tuple[uuid.UUID, uuid.UUID]] = set()
         self.taken_families: set[uuid.UUID] = set()
@@ -265,7 +260,6 @@ class _Generator:
                             lon=round(point[1], 6), active=True)
             school.nb = nb
             self.schools.append(school)
-            self.school_point[school.id] = point
         for name, nb, beds, step_free in D.UNITS:
             street, postal, point = self.address(nb)
             unit = HousingUnit(id=self.uid(), name=name, street=street, postal_code=postal, town=D.TOWN,
@@ -338,7 +332,7 @@ class _Generator:
     def _vet(self, host: HostHousehold, vetting: VettingStatus, created_days: int, coordinator: User,
              rows: list) -> None:
         """Add the home visit and decision that the vetting status implies."""
-        if host.vetting_status == VettingStatus.REGISTERED.value:
+        if host.vetting_status == VettingStatus.REGISTERED:
             return
         rng = self.rng
         visit_days = max(1, created_days - rng.randint(7, 40))
@@ -434,6 +428,7 @@ class _Generator:
                                             first_name=rng.choice(firsts), birth_year=birth_year,
                                             school_id=school.id if school else None, position=len(members)))
             family.size_ = len(members)
+            family.record = family_record(family, members, needed_from)
             rows.append(family)
             rows.extend(members)
             if rng.random() < 0.15 or family.needs_step_free:
@@ -446,10 +441,20 @@ class _Generator:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def child_km(self, family: Family, point: tuple[float, float]) -> list[float | None]:
-        """Return each child's distance (km) from ``point`` to its school (None without a school)."""
-        return [None if s is None else round(km(point, self.school_point[s]), 2)
-                for s in family.child_schools]
+    def instance(self) -> ms.Instance:
+        """Return the matching instance the demo's proposals are checked and priced with (schools and params)."""
+        if getattr(self, "inst", None) is None:
+            w = PARAMS["weights"]
+            params = ms.Params(max_school_km=PARAMS["max_school_km"], min_stay_days=PARAMS["min_stay_days"],
+                               families_per_host=PARAMS["families_per_host"], weights=ms.Weights(**w))
+            self.inst = ms.Instance(date=self.today, params=params, schools=tuple(map(school_record, self.schools)),
+                                    hosts=(), units=(), families=(), fixed=(), forbidden=())
+        return self.inst
+
+    def child_km(self, family: Family, place: ms.Host | ms.Unit) -> list[float | None]:
+        """Return each child's distance (km) from ``place`` to its school (None without a school)."""
+        kms = rules.child_km(place, family.record, rules.schools_by_id(self.instance()))
+        return [None if d is None else round(d, 2) for d in kms]
 
     def fits_host(self, host: HostHousehold, family: Family, arrival: date, mode: str) -> bool:
         """Return whether the matcher's hard rules allow ``family`` with ``host`` (mode: now, then, demo)."""
@@ -458,26 +463,21 @@ class _Generator:
         if (host is self.demo_host) != (mode == "demo"):
             return False
         if mode == "then":  # an earlier run: approved and active then, reconfirmation not checked
-            if host.vetting_status != VettingStatus.APPROVED.value or host.state != HostState.ACTIVE.value:
+            if host.vetting_status != VettingStatus.APPROVED or host.state != HostState.ACTIVE:
                 return False
         elif not host.takes_part_in_matching(self.today):
             return False
         if host.created_at.date() > arrival - timedelta(days=45):
             return False
-        if host.beds - host.beds_used < family.size_ or host.families_placed >= host.max_families:
-            return False
-        if family.child_schools and not host.accepts_children:
-            return False
-        if (family.needs_step_free and not host.step_free) or (family.pet_allergy and host.has_pets):
-            return False
-        if family.needs_non_smoking and host.smoking:
-            return False
-        if host.available_from and host.available_from > arrival:
-            return False
-        if host.available_until and host.available_until < arrival + timedelta(days=PARAMS["min_stay_days"]):
-            return False
-        point = (host.lat, host.lon)
-        return all(d is None or d <= PARAMS["max_school_km"] for d in self.child_km(family, point))
+        free = host_record(host, beds=host.beds - host.beds_used, max_families=host.max_families - host.families_placed)
+        return not rules.violated_rules(self.instance(), free, replace(family.record, arrival=arrival))
+
+    def fits_unit(self, unit: HousingUnit, family: Family, step_free: bool = True) -> bool:
+        """Return whether ``family`` fits the unit's free beds (and, if asked, its step-free need)."""
+        free = replace(unit_record(unit), beds=unit.beds - unit.beds_used)
+        if step_free:
+            return rules.unit_ok(free, family.record)
+        return rules.unit_beds_ok(free, family.record, ())
 
     def pick(self, arrival_days: int, want_host: bool, mode: str, min_size: int = 1):
         """Return a free (family, host-or-unit) pair, the host chosen nearest the children's schools."""
@@ -490,12 +490,13 @@ class _Generator:
                 fitting = [h for h in hosts if self.fits_host(h, family, arrival, mode)]
                 if not fitting:
                     continue
-                fitting.sort(key=lambda h: sum(d or 0 for d in self.child_km(family, (h.lat, h.lon)))
-                             + km((h.lat, h.lon), D.NEIGHBOURHOODS[family.nb][1]) * 0.1)
+                home = D.NEIGHBOURHOODS[family.nb][1]
+                fitting.sort(key=lambda h: rules.school_km_total(host_record(h), family.record,
+                                                                 rules.schools_by_id(self.instance()))
+                             + haversine_km(h.lat, h.lon, *home) * 0.1)
                 self.taken_families.add(family.id)
                 return family, self.rng.choice(fitting[:3])
-            units = [u for u in self.units if u.beds - u.beds_used >= family.size_
-                     and (u.step_free or not family.needs_step_free)]
+            units = [u for u in self.units if self.fits_unit(u, family)]
             if units:
                 self.taken_families.add(family.id)
                 return family, units[0] if family.needs_step_free else self.rng.choice(units)
@@ -507,16 +508,15 @@ class _Generator:
         rng = self.rng
         family, target = self.pick(run_days, want_host, mode, min_size)
         is_host = isinstance(target, HostHousehold)
-        point = (target.lat, target.lon)
-        child_km = self.child_km(family, point)
-        shared = bool(set(family.languages) & set(target.languages)) if is_host else None
-        w = PARAMS["weights"]
-        cost = w["school_km"] * sum(d or 0 for d in child_km)
-        cost += (0 if shared else w["no_common_language"]) if is_host else w["unit_per_person"] * family.size_
+        place = host_record(target) if is_host else unit_record(target)
+        child_km = self.child_km(family, place)
+        shared = rules.shares_language(place, family.record) if is_host else None
+        inst, fam = self.instance(), family.record
+        cost = rules.host_cost(inst, place, fam) if is_host else rules.unit_cost(inst, place, fam)
         coordinator = self.users["coordinator"].id
         p = Proposal(id=self.uid(), run_id=run.id, family_id=family.id,
                      host_id=target.id if is_host else None, unit_id=None if is_host else target.id,
-                     child_km=child_km, shared_language=shared, cost=round(cost, 2), state=state.value,
+                     child_km=child_km, shared_language=shared, cost=round(cost, 2), state=state,
                      created_at=run.finished_at)
         decided = max(0, run_days - 1)
         if state != ProposalState.PROPOSED:
@@ -525,7 +525,7 @@ class _Generator:
             p.coordinator_note = rng.choice(["Familjen önskar bo nära släktingar i Centrum.",
                                              "Värden har meddelat att rummet renoveras."])
         if is_host and state in (ProposalState.SENT, ProposalState.ACCEPTED, ProposalState.DECLINED,
-                                 ProposalState.CONFIRMED, ProposalState.WITHDRAWN):
+                                 ProposalState.CONFIRMED, ProposalState.WITHDRAWN):  # it was sent once
             p.sent_at = self.at(max(0, decided - 1), 13)
         if state in (ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.CONFIRMED) and is_host:
             p.answered_at = self.at(max(0, decided - 2), 19)
@@ -534,7 +534,7 @@ class _Generator:
         if state == ProposalState.CONFIRMED:
             p.confirmed_at = self.at(max(0, decided - 3), 9)
         if state in OPEN_STATES:
-            family.status = FamilyStatus.PROPOSED.value
+            family.status = FamilyStatus.PROPOSED
             if is_host:
                 self.open_hosts.add(target.id)
         family.needed_from = min(family.needed_from, self.today - timedelta(days=max(0, run_days - 5)))
@@ -557,10 +557,11 @@ class _Generator:
                               proposal_id=proposal.id if proposal else None, persons=family.size_,
                               start_date=start, confirmed_by=self.users["coordinator"].id,
                               created_at=self.at((self.today - start).days, 9))
-        target.beds_used += family.size_
         if is_host:
-            target.families_placed += 1
-        family.status = FamilyStatus.PLACED.value
+            capacity.reserve_host(target.id, family.size_)
+        else:
+            capacity.reserve_unit(target.id, family.size_)
+        family.status = FamilyStatus.PLACED
         family.needed_from = min(family.needed_from, start - timedelta(days=self.rng.randint(0, 10)))
         family.created_at = min(family.created_at, self.at((self.today - family.needed_from).days + 20))
         placement.target = target
@@ -571,15 +572,15 @@ class _Generator:
         """End a placement and release its beds."""
         placement.end_date, placement.end_reason, placement.end_note = end, reason.value, note
         placement.ended_by = self.users["caseworker"].id
-        target = placement.target
-        target.beds_used -= placement.persons
-        if isinstance(target, HostHousehold):
-            target.families_placed -= 1
+        if isinstance(placement.target, HostHousehold):
+            capacity.release_host(placement.target.id, placement.persons)
+        else:
+            capacity.release_unit(placement.target.id, placement.persons)
 
     def run(self, days_ago: int, status: str, gap: float) -> MatchingRun:
         """Return a finished matching run ``days_ago`` days back."""
-        return MatchingRun(id=self.uid(), kind="match", started_by=self.users["coordinator"].id,
-                           params=PARAMS, state="done", active_lock=None, progress=1.0,
+        return MatchingRun(id=self.uid(), kind=RunKind.MATCH, started_by=self.users["coordinator"].id,
+                           params=PARAMS, state=RunState.DONE, active_lock=None, progress=1.0,
                            progress_message="Klar",
                            status=status, gap=gap, wall_s=round(self.rng.uniform(1.5, 9.0), 2),
                            created_at=self.at(days_ago, 8), started_at=self.at(days_ago, 8),
@@ -591,7 +592,7 @@ class _Generator:
         homes = [p for p in mine if p.host_id]
         units = [p for p in mine if p.unit_id]
         in_run = {p.family_id for p in mine}
-        rest = [f for f in self.families if f.id not in in_run and f.status == FamilyStatus.WAITING.value]
+        rest = [f for f in self.families if f.id not in in_run and f.status == FamilyStatus.WAITING]
         rest = rest[:unplaced]
         unplaced_cost = PARAMS["weights"]["unplaced_per_person"] * sum(f.size_ for f in rest)
         objective = sum(p.cost for p in mine) + unplaced_cost
@@ -633,10 +634,10 @@ class _Generator:
         self.end(p2, self.today - timedelta(days=25), EndReason.PERMIT_STAYED,
                  "Uppehållstillstånd beviljat; familjen hyr rummet av värden i andra hand.")
         for f, days in ((f1, 70), (f2, 50)):
-            f.status = FamilyStatus.MOVED_ON.value
+            f.status = FamilyStatus.MOVED_ON
             f.permit_decision, f.permit_decided_on = "granted", self.today - timedelta(days=days)
         self.end(p3, self.today - timedelta(days=60), EndReason.ENDED_BY_HOST, "Värden flyttar utomlands.")
-        unit = next(u for u in self.units if u.beds - u.beds_used >= f3.size_)
+        unit = next(u for u in self.units if self.fits_unit(u, f3, step_free=False))
         self.place(f3, unit, self.today - timedelta(days=60))
 
         # The latest run, six days ago: proposals in every state.
@@ -656,11 +657,11 @@ class _Generator:
                     self.place(p.family_, p.target, self.today - timedelta(days=rng.randint(1, 3)), p)
                 elif state == ProposalState.DECLINED:
                     forbidden.append(self.forbid(p, ForbiddenReason.DECLINED))
-                elif state == ProposalState.REJECTED and not any(x.reason == "vetoed" for x in forbidden):
+                elif state == ProposalState.REJECTED and not any(x.reason == ForbiddenReason.VETOED for x in forbidden):
                     forbidden.append(self.forbid(p, ForbiddenReason.VETOED))
         self.finish_run(new, unplaced=7)
         # A couple of permit decisions among the placed.
-        placed = [f for f in self.families if f.status == FamilyStatus.PLACED.value]
+        placed = [f for f in self.families if f.status == FamilyStatus.PLACED]
         for f, decision in zip(placed[:3], ("granted", "granted", "refused"), strict=True):
             f.permit_decision, f.permit_decided_on = decision, self.today - timedelta(days=rng.randint(5, 60))
         return [old, new], list(self.proposals), self.placements_and_visits() + forbidden

@@ -8,7 +8,7 @@ import time
 import uuid
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -137,7 +137,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response):
         # One transaction per request: services flush, the request commits (or rolls back on a 5xx).
-        if response.status_code >= 500 or g.get("rollback"):
+        if response.status_code >= 500:
             db.session.rollback()
         else:
             try:

@@ -58,6 +58,30 @@ HOST_VISIBLE_STATES = frozenset({ProposalState.SENT, ProposalState.ACCEPTED, Pro
 HOLDING_STATES = frozenset({ProposalState.APPROVED, ProposalState.SENT, ProposalState.ACCEPTED})  # hold beds
 OPEN_STATES = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.SENT,
                          ProposalState.ACCEPTED})  # not yet decided for good
+REVIEWABLE_STATES = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED})  # a coordinator may reject or move
+
+# The allowed changes of state. A coordinator approves, rejects or moves (a move keeps the state), sends
+# approved host proposals; the host accepts or declines; a coordinator confirms an accepted host proposal
+# or an approved unit proposal (units need no answer); a confirmed placement withdraws the family's other
+# open proposals, and so does a host leaving matching.
+TRANSITIONS: dict[ProposalState, frozenset[ProposalState]] = {
+    ProposalState.PROPOSED: frozenset({ProposalState.APPROVED, ProposalState.REJECTED, ProposalState.WITHDRAWN}),
+    ProposalState.APPROVED: frozenset({ProposalState.REJECTED, ProposalState.SENT, ProposalState.CONFIRMED,
+                                       ProposalState.WITHDRAWN}),
+    ProposalState.SENT: frozenset({ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.WITHDRAWN}),
+    ProposalState.ACCEPTED: frozenset({ProposalState.CONFIRMED, ProposalState.WITHDRAWN}),
+    ProposalState.REJECTED: frozenset(),
+    ProposalState.DECLINED: frozenset(),
+    ProposalState.CONFIRMED: frozenset(),
+    ProposalState.WITHDRAWN: frozenset(),
+}
+
+
+def confirmable_states(is_unit: bool) -> frozenset[ProposalState]:
+    """The states a proposal is confirmed from: accepted by its host, or approved for a unit."""
+    if is_unit:
+        return frozenset({ProposalState.APPROVED, ProposalState.ACCEPTED})
+    return frozenset({ProposalState.ACCEPTED})
 
 
 class ForbiddenReason(StrEnum):
@@ -163,6 +187,49 @@ class Proposal(db.Model):
     family: Mapped[Family] = relationship("Family")
     host: Mapped[HostHousehold | None] = relationship("HostHousehold")
     unit: Mapped[HousingUnit | None] = relationship("HousingUnit")
+
+    @property
+    def is_unit(self) -> bool:
+        """Return whether the proposal is for a municipal unit rather than a host."""
+        return self.unit_id is not None
+
+    @property
+    def is_holding(self) -> bool:
+        """Return whether the proposal holds its host's or unit's beds."""
+        return self.state in HOLDING_STATES
+
+    @property
+    def is_open(self) -> bool:
+        """Return whether the proposal is not yet decided for good."""
+        return self.state in OPEN_STATES
+
+    def can_become(self, state: ProposalState) -> bool:
+        """Return whether the proposal may change to `state` from its current state."""
+        return state in TRANSITIONS[ProposalState(self.state)]
+
+    def can_approve(self) -> bool:
+        """Return whether a coordinator may approve the proposal (only a fresh one)."""
+        return self.state == ProposalState.PROPOSED
+
+    def can_reject(self) -> bool:
+        """Return whether a coordinator may reject the proposal (not yet sent)."""
+        return self.state in REVIEWABLE_STATES
+
+    def can_move(self) -> bool:
+        """Return whether a coordinator may move the family to another home (not yet sent)."""
+        return self.state in REVIEWABLE_STATES
+
+    def can_send(self) -> bool:
+        """Return whether the proposal may be sent to its host (approved, and for a host)."""
+        return self.state == ProposalState.APPROVED and self.host_id is not None
+
+    def can_answer(self) -> bool:
+        """Return whether the host's answer may be recorded (sent, and waiting for it)."""
+        return self.state == ProposalState.SENT
+
+    def can_confirm(self) -> bool:
+        """Return whether the proposal may be confirmed into a placement."""
+        return self.state in confirmable_states(self.is_unit)
 
 
 class ForbiddenPair(db.Model):

@@ -10,15 +10,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ebo.extensions import db
-from ebo.models import HostHousehold, HousingUnit, ProposalState
-from ebo.permissions import role_required
+from ebo.models import HostHousehold, HousingUnit, ProposalState, RunState
+from ebo.permissions import RUN_ROLES, role_required
 from ebo.runs.forms import ActionForm, AnswerForm, MoveForm, RejectForm, StartRunForm
+from ebo.services import placements, proposals
 from ebo.services import review as svc
 from ebo.services import runs as runs_svc
 
 bp = Blueprint("runs", __name__)
-STAFF = ("coordinator", "admin")
-STATES = tuple(s.value for s in ProposalState)
+STATES = tuple(ProposalState)
 
 
 def _run(run_id: uuid.UUID):
@@ -44,7 +44,7 @@ def _checked() -> bool:
 
 
 @bp.route("/")
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def index():
     """The runs, newest first, and the form to start one with a preview of who takes part."""
     km, per_host, limit = svc.default_max_school_km(), 1, 60
@@ -64,7 +64,7 @@ def _index(form, km, per_host, status=200):
 
 
 @bp.route("/start", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def start():
     """Store a queued run and hand it to the background worker."""
     form = StartRunForm()
@@ -90,11 +90,11 @@ def start():
 
 
 @bp.route("/<uuid:run_id>")
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def detail(run_id: uuid.UUID):
     """A run's progress while it runs; its review once done; its reason if it failed."""
     run = _run(run_id)
-    if run.state != "done":
+    if run.state != RunState.DONE:
         return render_template("runs/progress.html", run=run, refresh=run.is_active)
     state = request.args.get("state") if request.args.get("state") in STATES else None
     data = svc.review(run, request.args.get("page", 1, type=int), state)
@@ -106,28 +106,28 @@ def detail(run_id: uuid.UUID):
         action=ActionForm(),
         reject_form=RejectForm(),
         answer_form=AnswerForm(),
-        confirmable=svc.confirmable,
+        states=STATES,
         page_no=data.rows.page,
     )
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/approve", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def approve(run_id: uuid.UUID, proposal_id: uuid.UUID):
     """Approve one proposal."""
     run = _run(run_id)
     prop = _proposal(run, proposal_id)
     _checked()
     try:
-        svc.approve(run, prop, current_user)
+        proposals.approve(run, prop, current_user)
         flash(_("The proposal was approved."), "success")
-    except svc.ReviewError as e:
+    except proposals.ReviewError as e:
         flash(str(e), "error")
     return _back(run)
 
 
 @bp.route("/<uuid:run_id>/approve", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def approve_many(run_id: uuid.UUID):
     """Approve the ticked proposals, or all open ones."""
     run = _run(run_id)
@@ -143,7 +143,7 @@ def approve_many(run_id: uuid.UUID):
         if not ids:
             flash(_("Tick the proposals to approve, or approve all."), "error")
             return _back(run)
-    ok, refused = svc.approve_many(run, ids, current_user)
+    ok, refused = proposals.approve_many(run, ids, current_user)
     flash(_("%(n)d proposals approved.", n=ok), "success")
     if refused:
         flash(_("%(n)d proposals were not approved: their host or unit has no room left.", n=refused), "error")
@@ -151,7 +151,7 @@ def approve_many(run_id: uuid.UUID):
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/reject", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def reject(run_id: uuid.UUID, proposal_id: uuid.UUID):
     """Reject one proposal; the pair is never proposed again."""
     run = _run(run_id)
@@ -160,9 +160,9 @@ def reject(run_id: uuid.UUID, proposal_id: uuid.UUID):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.reject(prop, current_user, form.note.data)
+        proposals.reject(prop, current_user, form.note.data)
         flash(_("The proposal was rejected; this family and host will not be proposed again."), "success")
-    except svc.ReviewError as e:
+    except proposals.ReviewError as e:
         flash(str(e), "error")
     return _back(run)
 
@@ -173,13 +173,13 @@ def _host_choice_label(host, km):
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/move", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
     """Move a family to another host or unit; the hard rules are checked and a broken one is named."""
     run = _run(run_id)
     prop = _proposal(run, proposal_id)
     form = MoveForm()
-    hosts, units = svc.move_candidates(run, prop)
+    hosts, units = proposals.move_candidates(run, prop)
     form.set_targets(hosts, units, _host_choice_label)
     row = svc.review_row(prop, run)
     status = 200
@@ -187,7 +187,7 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
         kind, _sep, raw = form.target.data.partition(":")
         target = db.session.get(HostHousehold if kind == "h" else HousingUnit, uuid.UUID(raw))
         try:
-            svc.move(
+            proposals.move(
                 run,
                 prop,
                 current_user,
@@ -196,7 +196,7 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
             )
             flash(_("The family was moved. Approve the proposal when you are ready."), "success")
             return redirect(url_for("runs.detail", run_id=run.id))
-        except svc.ReviewError as e:
+        except proposals.ReviewError as e:
             form.target.errors = [*form.target.errors, str(e)]
             status = 422
     elif request.method == "POST":
@@ -205,12 +205,12 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
 
 
 @bp.route("/<uuid:run_id>/send", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def send(run_id: uuid.UUID):
     """Send the run's approved proposals to their hosts."""
     run = _run(run_id)
     _checked()
-    n = svc.send_approved(run, current_user)
+    n = proposals.send_approved(run, current_user)
     if n:
         flash(_("%(n)d proposals were sent to their hosts.", n=n), "success")
     else:
@@ -219,7 +219,7 @@ def send(run_id: uuid.UUID):
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/answer", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def answer(run_id: uuid.UUID, proposal_id: uuid.UUID):
     """Record the host's answer on the host's behalf (for instance given by phone)."""
     run = _run(run_id)
@@ -229,30 +229,30 @@ def answer(run_id: uuid.UUID, proposal_id: uuid.UUID):
         flash(_("Choose whether the host accepted or declined."), "error")
         return _back(run)
     try:
-        svc.record_answer(prop, form.answer.data == "accept", form.reason.data or "", current_user)
+        proposals.record_answer(prop, form.answer.data == "accept", form.reason.data or "", current_user)
         flash(_("The host's answer was recorded."), "success")
-    except svc.ReviewError as e:
+    except proposals.ReviewError as e:
         flash(str(e), "error")
     return _back(run)
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/confirm", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def confirm(run_id: uuid.UUID, proposal_id: uuid.UUID):
     """Confirm an accepted proposal into a placement (one transaction, never double-booked)."""
     run = _run(run_id)
     _proposal(run, proposal_id)
     _checked()
     try:
-        svc.confirm(proposal_id, current_user)
+        placements.confirm(proposal_id, current_user)
         flash(_("The placement is confirmed."), "success")
-    except svc.ReviewError as e:
+    except placements.PlacementError as e:
         flash(str(e), "error")
     return _back(run)
 
 
 @bp.route("/<uuid:run_id>/<any(instance, solution):kind>.json")
-@role_required(*STAFF)
+@role_required(*RUN_ROLES)
 def replay(run_id: uuid.UUID, kind: str):
     """Download the run's instance or solution as ebo-match/1 JSON, to replay and check it."""
     run = _run(run_id)

@@ -11,15 +11,34 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import (
+    Family,
+    FamilyMember,
+    FamilyStatus,
+    ForbiddenPair,
+    HostHousehold,
+    HousingUnit,
+    MemberKind,
+    Placement,
+    Proposal,
+    School,
+)
+from ebo.models.matching import HOLDING_STATES
 from matching import schema as ms
 
-# Proposals that hold a host's room until the host answers or a coordinator confirms.
-PENDING_PROPOSAL_STATES = ("approved", "sent", "accepted")
+
+class MemberLike(Protocol):
+    """What the mapper reads of a family member: a row or a FamilyMember."""
+
+    kind: str
+    school_id: uuid.UUID | None
 
 
 @dataclass
@@ -38,28 +57,48 @@ class Preview:
     warnings: list[str] = field(default_factory=list)
 
 
-def _host_record(h, beds: int, max_families: int) -> ms.Host:
-    return ms.Host(id=str(h.id), lat=h.lat, lon=h.lon, beds=beds, max_families=max_families,
-                   accepts_children=h.accepts_children, step_free=h.step_free, has_pets=h.has_pets,
-                   smoking=h.smoking, languages=tuple(h.languages or ()), available_from=h.available_from,
-                   available_until=h.available_until)
+# --- the one mapper from database rows to matching records ------------------------------------------
+
+
+def host_record(host: HostHousehold, beds: int | None = None, max_families: int | None = None) -> ms.Host:
+    """A host household as the matcher sees it; `beds` and `max_families` default to the host's own."""
+    return ms.Host(id=str(host.id), lat=host.lat, lon=host.lon, beds=host.beds if beds is None else beds,
+                   max_families=host.max_families if max_families is None else max_families,
+                   accepts_children=host.accepts_children, step_free=host.step_free, has_pets=host.has_pets,
+                   smoking=host.smoking, languages=tuple(host.languages or ()), available_from=host.available_from,
+                   available_until=host.available_until)
+
+
+def unit_record(unit: HousingUnit) -> ms.Unit:
+    """A municipal housing unit as the matcher sees it (no coordinates: 0, 0)."""
+    return ms.Unit(id=str(unit.id), lat=unit.lat or 0.0, lon=unit.lon or 0.0, beds=unit.beds,
+                   step_free=unit.step_free)
+
+
+def school_record(school: School) -> ms.School:
+    """A school (with coordinates) as the matcher sees it."""
+    return ms.School(id=str(school.id), lat=school.lat, lon=school.lon)
+
+
+def family_record(family: Family, members: Iterable[MemberLike], arrival: dt.date,
+                  located_schools: Container[uuid.UUID] | None = None) -> ms.Family:
+    """A family as the matcher sees it; a child's school counts only if in `located_schools` (all if None)."""
+    members = list(members)
+    kids = tuple(
+        ms.Child(school_id=str(m.school_id)
+                 if m.school_id is not None and (located_schools is None or m.school_id in located_schools)
+                 else None)
+        for m in members if m.kind == MemberKind.CHILD
+    )
+    return ms.Family(id=str(family.id), size=max(len(members), len(kids), 1), arrival=arrival, children=kids,
+                     needs_step_free=family.needs_step_free, pet_allergy=family.pet_allergy,
+                     needs_non_smoking=family.needs_non_smoking, languages=tuple(family.languages or ()))
 
 
 def build_instance(today: dt.date, *, max_school_km: float, families_per_host: int = 1,
                    min_stay_days: int = 90, reconfirm_months: int = 12,
                    weights: ms.Weights | None = None) -> tuple[ms.Instance, Preview]:
     """The instance for a run on `today`, and the preview counts."""
-    from ebo.models import (
-        Family,
-        FamilyMember,
-        ForbiddenPair,
-        HostHousehold,
-        HousingUnit,
-        Placement,
-        Proposal,
-        School,
-    )
-
     preview = Preview()
     taking_part = db.session.scalars(
         sa.select(HostHousehold).where(HostHousehold.matching_clause(today, reconfirm_months),
@@ -75,7 +114,7 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
     placed = {f for f, _, _ in fixed_pairs}
     for fam_id, host_id, unit_id in db.session.execute(
             sa.select(Proposal.family_id, Proposal.host_id, Proposal.unit_id)
-            .where(Proposal.state.in_(PENDING_PROPOSAL_STATES)).order_by(Proposal.created_at)):
+            .where(Proposal.state.in_(HOLDING_STATES)).order_by(Proposal.created_at)):
         if fam_id not in placed:
             fixed_pairs.append((fam_id, host_id, unit_id))
             placed.add(fam_id)
@@ -93,7 +132,7 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
                    if (h is not None and (h in hosts_by_id or h in extra_hosts)) or (u is not None and u in unit_ids)]
     fixed_family_ids = {f for f, _, _ in fixed_pairs}
 
-    waiting_ids = set(db.session.scalars(sa.select(Family.id).where(Family.status == "waiting")))
+    waiting_ids = set(db.session.scalars(sa.select(Family.id).where(Family.status == FamilyStatus.WAITING)))
     family_ids = (waiting_ids - placed) | fixed_family_ids
     families = db.session.scalars(sa.select(Family).where(Family.id.in_(family_ids))
                                   .order_by(Family.needed_from, Family.id)).all() if family_ids else []
@@ -111,37 +150,29 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
 
     fam_records = []
     for f in families:
-        kids = []
         for m in members[f.id]:
-            if m.kind != "child":
-                continue
-            if m.school_id is not None and m.school_id in located:
-                used_schools.add(m.school_id)
-                kids.append(ms.Child(school_id=str(m.school_id)))
-            else:
-                unlocated += m.school_id is not None
-                kids.append(ms.Child(school_id=None))
-        size = max(len(members[f.id]), len(kids), 1)
-        fam_records.append(ms.Family(
-            id=str(f.id), size=size, arrival=max(f.needed_from, today) if f.id not in fixed_family_ids
-            else f.needed_from, children=tuple(kids), needs_step_free=f.needs_step_free,
-            pet_allergy=f.pet_allergy, needs_non_smoking=f.needs_non_smoking,
-            languages=tuple(f.languages or ())))
+            if m.kind == MemberKind.CHILD and m.school_id is not None:
+                if m.school_id in located:
+                    used_schools.add(m.school_id)
+                else:
+                    unlocated += 1
+        arrival = max(f.needed_from, today) if f.id not in fixed_family_ids else f.needed_from
+        fam_records.append(family_record(f, members[f.id], arrival, located))
     size_of = {fr.id: fr.size for fr in fam_records}
     if unlocated:
         preview.warnings.append(f"{unlocated} children attend a school without coordinates; "
                                 "their school distance is not considered")
 
     # The run's families-per-host is a cap on what each host said it can take.
-    host_records = [_host_record(h, h.beds, min(h.max_families, families_per_host)) for h in taking_part]
+    host_records = [host_record(h, max_families=min(h.max_families, families_per_host)) for h in taking_part]
     extra_load: dict[uuid.UUID, list[int]] = defaultdict(list)
     for f, h, _ in fixed_pairs:
         if h in extra_hosts:
             extra_load[h].append(size_of[str(f)])
-    host_records += [_host_record(extra_hosts[h], sum(sizes), len(sizes)) for h, sizes in extra_load.items()]
+    host_records += [host_record(extra_hosts[h], sum(sizes), len(sizes)) for h, sizes in extra_load.items()]
     included_hosts = {hr.id for hr in host_records}
 
-    unit_records = [ms.Unit(id=str(u.id), lat=u.lat, lon=u.lon, beds=u.beds, step_free=u.step_free) for u in units]
+    unit_records = [unit_record(u) for u in units]
     fixed = [ms.Fixed(family_id=str(f), host_id=str(h) if h else None, unit_id=None if h else str(u))
              for f, h, u in fixed_pairs]
     fam_id_set = {fr.id for fr in fam_records}
@@ -149,7 +180,7 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
                  for fp in db.session.execute(sa.select(ForbiddenPair.family_id, ForbiddenPair.host_id))
                  if str(fp.family_id) in fam_id_set and str(fp.host_id) in included_hosts]
 
-    schools = [ms.School(id=str(sid), lat=located[sid].lat, lon=located[sid].lon) for sid in sorted(used_schools)]
+    schools = [school_record(located[sid]) for sid in sorted(used_schools)]
     params = ms.Params(max_school_km=max_school_km, min_stay_days=min_stay_days,
                        families_per_host=families_per_host, weights=weights or ms.Weights())
     inst = ms.Instance(date=today, params=params, schools=tuple(schools), hosts=tuple(host_records),

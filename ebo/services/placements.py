@@ -1,4 +1,13 @@
-"""Placements for social services: the list with filters, the detail, follow-up visits, ending, export."""
+"""Placements: confirming a proposal into one, follow-up visits, ending, and the list, detail and export.
+
+Over 400 lines on purpose: it is everything about one placement's life from confirmation to its end,
+and the list and export that social services read; each part is short and marked by a heading.
+
+`confirm` can never double-book: it takes the family row first (guarded update), then the proposal
+(guarded update from a confirmable state), then the host's or unit's beds (`capacity`'s guarded
+update), then inserts the placement (a partial unique index allows one active placement per family).
+It runs in a savepoint: on a conflict only its own work is undone, never the request's earlier work.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +18,29 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ebo.clock import today
 from ebo.extensions import db
-from ebo.models.types import add_months
+from ebo.models import (
+    EndReason,
+    Family,
+    FamilyMember,
+    FamilyStatus,
+    FollowUpVisit,
+    HostHousehold,
+    HousingUnit,
+    Placement,
+    Proposal,
+    Route,
+    School,
+)
+from ebo.models.matching import OPEN_STATES, ProposalState, confirmable_states
+from ebo.models.types import add_months, utcnow
 from ebo.services import audit, capacity
+from matching.geo import haversine_km
 
 PER_PAGE = 25
 STATUSES = ("active", "ended", "all")
@@ -25,9 +52,80 @@ class PlacementError(Exception):
     """The placement cannot be changed this way (for instance, it has already ended)."""
 
 
-def today() -> dt.date:
-    """Today's date; tests monkeypatch this to freeze the clock."""
-    return dt.date.today()
+# --- confirming a proposal --------------------------------------------------------------------
+
+
+def confirm(proposal_id: uuid.UUID, actor, start: dt.date | None = None) -> Placement:
+    """Confirm a proposal into a placement in one savepoint; on conflict undo it and raise PlacementError."""
+    # Locks are taken in the same order in every transaction, so concurrent confirms never deadlock:
+    # the family row (guarded update: still waiting or proposed), the proposal (guarded update from its
+    # confirmable state), the beds (guarded update), the placement (partial unique index), and last
+    # the family's other open proposals (withdrawn).
+    prop = db.session.get(Proposal, proposal_id)
+    if prop is None:
+        raise PlacementError(_l("The proposal does not exist."))
+    if not prop.can_confirm():
+        raise PlacementError(_l("Only a proposal the host has accepted can be confirmed."))
+    try:
+        with db.session.begin_nested():
+            placement = _confirm(prop, actor, start)
+    except capacity.CapacityError:
+        raise PlacementError(
+            _l("Not confirmed: the host or unit no longer has room for this family. Nothing was changed.")
+        ) from None
+    except IntegrityError:
+        raise PlacementError(
+            _l("Not confirmed: the family already has an active placement. Nothing was changed.")
+        ) from None
+    db.session.expire_all()
+    return placement
+
+
+def _confirm(prop: Proposal, actor, start: dt.date | None) -> Placement:
+    family_id, host_id, unit_id = prop.family_id, prop.host_id, prop.unit_id
+    took = db.session.execute(
+        sa.update(Family)
+        .where(Family.id == family_id, Family.status.in_((FamilyStatus.WAITING, FamilyStatus.PROPOSED)))
+        .values(status=FamilyStatus.PLACED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if took != 1:
+        raise PlacementError(_l("The family already has a place (or is no longer waiting)."))
+    done = db.session.execute(
+        sa.update(Proposal)
+        .where(Proposal.id == prop.id, Proposal.state.in_(confirmable_states(unit_id is not None)))
+        .values(state=ProposalState.CONFIRMED, confirmed_at=utcnow(), decided_by=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        raise PlacementError(_l("Only a proposal the host has accepted can be confirmed."))
+    persons = capacity.persons_of(family_id)
+    if host_id is not None:
+        capacity.reserve_host(host_id, persons)
+    else:
+        capacity.reserve_unit(unit_id, persons)
+    needed = db.session.scalar(sa.select(Family.needed_from).where(Family.id == family_id))
+    placement = Placement(
+        family_id=family_id,
+        host_id=host_id,
+        unit_id=unit_id,
+        proposal_id=prop.id,
+        persons=persons,
+        start_date=start or max(needed or today(), today()),
+        confirmed_by=getattr(actor, "id", None),
+    )
+    db.session.add(placement)
+    db.session.flush()
+    db.session.execute(
+        sa.update(Proposal)
+        .where(Proposal.family_id == family_id, Proposal.id != prop.id, Proposal.state.in_(OPEN_STATES))
+        .values(state=ProposalState.WITHDRAWN)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record("placement_confirm", "placement", placement.id, {"proposal": str(prop.id)}, actor=actor)
+    plan_follow_ups(placement)
+    db.session.flush()
+    return placement
 
 
 # --- follow-up visits --------------------------------------------------------------------------
@@ -55,8 +153,6 @@ def _horizon(placement, on: dt.date) -> dt.date:
 
 def plan_follow_ups(placement, through: dt.date | None = None) -> int:
     """Store a planned visit for each scheduled date not yet stored (idempotent); return how many."""
-    from ebo.models import FollowUpVisit
-
     through = through or _horizon(placement, today())
     added = 0
     for d in _scheduled_after_stored(placement, through):
@@ -104,8 +200,6 @@ def is_overdue(placement, on: dt.date | None = None) -> bool:
 
 def overdue_ids(on: dt.date | None = None) -> set[uuid.UUID]:
     """Ids of active placements with an overdue follow-up visit."""
-    from ebo.models import Placement
-
     on = on or today()
     rows = db.session.scalars(
         sa.select(Placement).where(Placement.end_date.is_(None)).options(selectinload(Placement.follow_ups))
@@ -115,8 +209,6 @@ def overdue_ids(on: dt.date | None = None) -> set[uuid.UUID]:
 
 def due_counts(on: dt.date | None = None) -> dict[str, int]:
     """Follow-up visits of active placements: overdue, due within 7 days, due within 30 days."""
-    from ebo.models import Placement
-
     on = on or today()
     counts = {"overdue": 0, "week": 0, "month": 0}
     rows = db.session.scalars(
@@ -142,8 +234,6 @@ def open_visit_dates(placement, on: dt.date | None = None) -> list[dt.date]:
 
 def record_visit(placement, planned_on: dt.date, done_on: dt.date, notes: str | None, actor=None) -> None:
     """Record a follow-up visit as done (the planned slot is stored if it was only in the schedule)."""
-    from ebo.models import FollowUpVisit
-
     if done_on < placement.start_date:
         raise PlacementError("before start")
     visit = next((v for v in placement.follow_ups if v.planned_on == planned_on), None)
@@ -165,9 +255,7 @@ def record_visit(placement, planned_on: dt.date, done_on: dt.date, notes: str | 
 def end_placement(placement, end_date: dt.date, reason: str, still_needs_housing: bool,
                   note: str | None = None, actor=None) -> None:
     """End an active placement: beds come back, the family waits again or has moved on; audited."""
-    from ebo.models import EndReason, FamilyStatus, Placement
-
-    if reason not in {r.value for r in EndReason}:
+    if reason not in set(EndReason):
         raise PlacementError("unknown reason")
     if end_date < placement.start_date:
         raise PlacementError("end before start")
@@ -187,7 +275,7 @@ def end_placement(placement, end_date: dt.date, reason: str, still_needs_housing
     else:
         capacity.release_unit(placement.unit_id, placement.persons)
     family = placement.family
-    family.status = (FamilyStatus.WAITING if still_needs_housing else FamilyStatus.MOVED_ON).value
+    family.status = FamilyStatus.WAITING if still_needs_housing else FamilyStatus.MOVED_ON
     db.session.flush()
     audit.record("placement_end", "placement", placement.id,
                  {"family_id": str(placement.family_id), "persons": placement.persons,
@@ -230,8 +318,6 @@ class Filters:
 
 def _last_visit_subquery():
     """The date of a placement's latest visit done, as a correlated subquery."""
-    from ebo.models import FollowUpVisit, Placement
-
     return (sa.select(sa.func.max(FollowUpVisit.done_on))
             .where(FollowUpVisit.placement_id == Placement.id)
             .correlate_except(FollowUpVisit).scalar_subquery())
@@ -239,8 +325,6 @@ def _last_visit_subquery():
 
 def sort_columns() -> dict[str, object]:
     """The allowlist of sort keys and the column each sorts by."""
-    from ebo.models import Family, HostHousehold, HousingUnit, Placement
-
     return {
         "start": Placement.start_date,
         "end": Placement.end_date,
@@ -256,8 +340,6 @@ SORT_KEYS = ("start", "end", "family", "persons", "area", "last_visit")
 
 def parse_filters(args) -> Filters:
     """Read the filters from request arguments; anything not on an allowlist is ignored."""
-    from ebo.models import Route
-
     f = Filters()
     status = args.get("status", "active")
     f.status = status if status in STATUSES else "active"
@@ -268,7 +350,7 @@ def parse_filters(args) -> Filters:
     area = (args.get("area") or "").strip()
     f.area = area if len(area) == 3 and area.isdigit() and area.isascii() else ""
     route = args.get("route", "")
-    f.route = route if route in {r.value for r in Route} else ""
+    f.route = route if route in set(Route) else ""
     f.overdue = args.get("overdue") in {"1", "on", "y"}
     sort = args.get("sort", "start")
     f.sort = sort if sort in SORT_KEYS else "start"
@@ -282,8 +364,6 @@ def parse_filters(args) -> Filters:
 
 def _load_options() -> tuple:
     """Eager loads for showing placements: family, members and schools, host or unit, proposal, visits."""
-    from ebo.models import Family, FamilyMember, Placement
-
     return (selectinload(Placement.family).selectinload(Family.members).selectinload(FamilyMember.school),
             selectinload(Placement.host), selectinload(Placement.unit), selectinload(Placement.proposal),
             selectinload(Placement.follow_ups))
@@ -291,16 +371,12 @@ def _load_options() -> tuple:
 
 def filter_choices() -> tuple[list, list[str]]:
     """The schools (id, name) and routes offered as filters."""
-    from ebo.models import Route, School
-
     schools = db.session.execute(sa.select(School.id, School.name).order_by(School.name)).all()
     return schools, [r.value for r in Route]
 
 
 def list_query(f: Filters, on: dt.date | None = None):
     """The SELECT of placements matching the filters, in the chosen order."""
-    from ebo.models import Family, FamilyMember, HostHousehold, HousingUnit, Placement
-
     q = (sa.select(Placement)
          .join(Family, Placement.family_id == Family.id)
          .outerjoin(HostHousehold, Placement.host_id == HostHousehold.id)
@@ -344,8 +420,6 @@ class ChildSchool:
 
 def child_schools(placement) -> list[ChildSchool]:
     """Each child's school and distance: from the confirmed proposal, else computed from coordinates."""
-    from matching.geo import haversine_km
-
     place = placement.host or placement.unit
     stored = list(placement.proposal.child_km or []) if placement.proposal is not None else []
     children = placement.family.children
@@ -385,8 +459,6 @@ def address(placement) -> str:
 
 def get(placement_id: uuid.UUID):
     """The placement with its family, place and visits loaded, or None."""
-    from ebo.models import Placement
-
     return db.session.scalar(
         sa.select(Placement).where(Placement.id == placement_id)
         .options(*_load_options()))
@@ -394,8 +466,6 @@ def get(placement_id: uuid.UUID):
 
 def proposal_history(family_id: uuid.UUID) -> list:
     """Every proposal made for the family, newest first."""
-    from ebo.models import Proposal
-
     return db.session.scalars(
         sa.select(Proposal).where(Proposal.family_id == family_id)
         .options(selectinload(Proposal.host), selectinload(Proposal.unit))
@@ -461,8 +531,6 @@ def housed_on(day: dt.date, rows) -> tuple[int, int]:
 
 def housed_over_time(on: dt.date | None = None, months: int = 12) -> list[tuple[dt.date, int, int]]:
     """Persons housed in homes and in units on the same day of each of the last `months` months."""
-    from ebo.models import Placement
-
     on = on or today()
     days = [add_months(on, -k) for k in range(months - 1, -1, -1)]
     rows = db.session.execute(
@@ -474,8 +542,6 @@ def housed_over_time(on: dt.date | None = None, months: int = 12) -> list[tuple[
 
 def children_by_distance(max_km: float) -> dict[str, int]:
     """Children in active placements: within or beyond `max_km` of school, distance unknown, or no school."""
-    from ebo.models import Placement
-
     counts = {"within": 0, "beyond": 0, "unknown": 0, "no_school": 0}
     rows = db.session.scalars(
         sa.select(Placement).where(Placement.end_date.is_(None))

@@ -54,7 +54,7 @@ def _accepted(run, family, host):
 
 def _race(app, proposal_ids):
     """Confirm each proposal in its own thread and app context, all at once; returns (ok, refused, errors)."""
-    from ebo.services import review
+    from ebo.services import placements
 
     barrier = threading.Barrier(len(proposal_ids))
     results: list[str] = []
@@ -64,10 +64,10 @@ def _race(app, proposal_ids):
         with app.app_context():
             try:
                 barrier.wait(timeout=30)
-                review.confirm(pid, None)
+                placements.confirm(pid, None)
                 db.session.commit()
                 outcome = "ok"
-            except review.ReviewError:
+            except placements.PlacementError:
                 outcome = "refused"
             except Exception as e:  # noqa: BLE001 - reported by the assertion below
                 db.session.rollback()

@@ -79,7 +79,7 @@ def test_every_reason_has_words_in_both_languages(app):
 
     from flask_babel import force_locale
 
-    from ebo.services.review import _reason_words
+    from ebo.services.unplaced import reason_words
     from matching.explain import explain_details
     from matching.schema import Child, Family, Forbidden, Host, Instance, Params, Placement, School, Solution, Unit
 
@@ -119,9 +119,9 @@ def test_every_reason_has_words_in_both_languages(app):
             for det in explain_details(i, sol, i.families[0]):
                 seen.add(det["rule"])
                 with force_locale("en"):
-                    en = _reason_words(det, {"S": "Bergaskolan"})
+                    en = reason_words(det, {"S": "Bergaskolan"})
                 with force_locale("sv"):
-                    sv = _reason_words(det, {"S": "Bergaskolan"})
+                    sv = reason_words(det, {"S": "Bergaskolan"})
                 assert en and sv and en != sv, det
                 if det["rule"] in ("capacity", "taken", "cost", "unit", "unit_beds", "children", "step_free"):
                     assert en == det["text"], det
