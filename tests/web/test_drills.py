@@ -72,6 +72,7 @@ def test_drill_writes_no_placement_no_proposal_and_changes_no_counter(town):
 
     before = _snapshot()
     run = drills.start_drill(town["user"], time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     _db.session.expire_all()
     run = _db.session.get(MatchingRun, run.id)
     assert run.state == "done", run.error
@@ -87,6 +88,7 @@ def test_summary_adds_up(town):
     from ebo.models import Drill
 
     drills.start_drill(town["user"], time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     s = _db.session.scalar(sa.select(Drill)).summary
     assert s["persons"] == 40 == s["target_persons"]
     assert s["homes"] + s["in_units"] + s["unplaced"] == 40
@@ -111,6 +113,7 @@ def test_drill_runs_while_a_matching_run_is_active(town):
     _db.session.add(MatchingRun(kind="match", state="running", active_lock="match", params={}))
     _db.session.commit()
     run = drills.start_drill(town["user"], time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     _db.session.expire_all()
     assert _db.session.get(MatchingRun, run.id).state == "done"
 
