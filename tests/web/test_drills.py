@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from ebo import clock
 from ebo.extensions import db as _db
 from ebo.services import drills
 from matching import schema as ms
@@ -81,7 +82,7 @@ def test_drill_writes_no_placement_no_proposal_and_changes_no_counter(town):
     assert _snapshot() == before
     drill = _db.session.scalar(sa.select(Drill))
     assert drill.run_id == run.id and drill.target_persons == 40 and drill.population == 800
-    assert drill.year == dt.date.today().year
+    assert drill.year == clock.today().year
 
 
 def test_summary_adds_up(town):
