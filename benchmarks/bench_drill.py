@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{d.total.free_unit_beds}; coverage {d.coverage} %")
         t1 = time.perf_counter()
         run = drills.start_drill(coordinator, time_limit_s=a.time_limit)
+        db.session.commit()  # the drill runs once the transaction commits
         elapsed = time.perf_counter() - t1
         db.session.expire_all()
         run = db.session.get(MatchingRun, run.id)

@@ -177,9 +177,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from ebo import create_app
+    from ebo.clock import today as run_day
     from ebo.extensions import db
     from ebo.services import accounts
-    from ebo.services.runs import run_day
     from matching.generate import generate
 
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="ebo-bench-"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import click
@@ -108,4 +109,7 @@ def worker_command(burst: bool) -> None:
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("EBO_REDIS_URL is not set: runs use the embedded worker of the web process")
+    if importlib.util.find_spec("rq") is None:
+        raise click.ClickException("RQ is not installed: install the production extra "
+                                   "(pip install 'ebo-host-matching[production]')")
     run_rq_worker(current_app._get_current_object(), burst=burst)

@@ -1,19 +1,57 @@
-"""The run queue: an embedded worker thread by default, RQ (Redis Queue) workers in production.
+"""The job queue: named background jobs, run by an embedded worker thread or by RQ (Redis Queue) workers.
 
-RUNS_MODE: "thread" (embedded default: one worker thread in the web process; the solve itself runs
-in a child process), "rq" (when EBO_REDIS_URL is set: jobs go to Redis; start workers with
-`rq worker ebo-runs --url $EBO_REDIS_URL` or `flask --app ebo worker`), "sync" (tests: run at once).
+A module registers a job under a name (``@job("run")``) and enqueues it by that name with JSON-ready
+arguments (``enqueue("run", str(run_id))``), as microblog enqueues its RQ tasks. The worker knows no
+job: it only looks names up. A job is handed over when the caller's transaction commits (the worker
+must see the rows it works on) and dropped when that transaction rolls back.
+
+RUNS_MODE: "thread" (embedded default: one worker thread in the web process; a solve itself runs in a
+child process), "rq" (jobs go to Redis; start workers with `rq worker ebo-runs --url $EBO_REDIS_URL` or
+`flask --app ebo worker`), "sync" (tests: the job runs at the commit, in its own app context). Without
+RUNS_MODE, "rq" is chosen when EBO_REDIS_URL is set and the `rq` extra is installed, "thread" otherwise.
+`rq` is imported only on the RQ path.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import queue
 import threading
-import uuid
+from collections.abc import Callable
 
-from flask import Flask, current_app
+import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.orm import Session
+
+from ebo.extensions import db
 
 RQ_QUEUE = "ebo-runs"
+_PENDING = "ebo_pending_jobs"  # key in Session.info: jobs waiting for the transaction to commit
+
+_jobs: dict[str, Callable[..., object]] = {}
+_startup_hooks: list[Callable[[], object]] = []
+
+
+def job(name: str):
+    """Register the decorated function as the job `name` (its arguments must be JSON-ready)."""
+
+    def decorator(fn: Callable[..., object]) -> Callable[..., object]:
+        _jobs[name] = fn
+        return fn
+
+    return decorator
+
+
+def on_worker_start(fn: Callable[[], object]) -> Callable[[], object]:
+    """Register a function to call when the embedded worker starts in a process (e.g. to recover work)."""
+    if fn not in _startup_hooks:
+        _startup_hooks.append(fn)
+    return fn
+
+
+def registered_jobs() -> tuple[str, ...]:
+    """The names of the registered jobs."""
+    return tuple(sorted(_jobs))
 
 
 def mode(app: Flask) -> str:
@@ -21,63 +59,96 @@ def mode(app: Flask) -> str:
     configured = app.config.get("RUNS_MODE")
     if configured:
         return configured
-    return "rq" if app.config.get("REDIS_URL") else "thread"
+    if app.config.get("REDIS_URL") and importlib.util.find_spec("rq") is not None:
+        return "rq"
+    return "thread"
 
 
-def enqueue(run_id: uuid.UUID) -> None:
-    """Hand a stored, queued run to the workers."""
+def enqueue(name: str, *args) -> None:
+    """Hand the job `name` to the workers once the current transaction commits."""
+    if name not in _jobs:
+        raise KeyError(f"no job is registered as {name!r}")
     app = current_app._get_current_object()
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the job belongs to this transaction: its commit hands it over, its rollback drops it
+    session.info.setdefault(_PENDING, []).append((app, name, args))
+
+
+def run_job(name: str, *args) -> object:
+    """Run the registered job `name` now, in the current app context."""
+    try:
+        fn = _jobs[name]
+    except KeyError:
+        raise KeyError(f"no job is registered as {name!r}") from None
+    return fn(*args)
+
+
+def _dispatch(app: Flask, name: str, args: tuple) -> None:
     m = mode(app)
     if m == "sync":
-        from ebo.services.runs import execute_run
-
-        execute_run(run_id)
+        _run_in_own_context(app, name, args)
     elif m == "rq":
-        _rq_queue(app).enqueue("ebo.worker.rq_job", str(run_id), job_timeout=3600,
-                               description=f"matching run {run_id}")
+        _rq_queue(app).enqueue("ebo.worker.rq_job", name, *args, job_timeout=3600, description=f"{name} {args}")
     else:
-        _embedded(app).submit(run_id)
+        _embedded(app).submit(name, args)
+
+
+def _run_in_own_context(app: Flask, name: str, args: tuple) -> None:
+    """Run a job in a fresh app context, hence its own database session."""
+    with app.app_context():
+        try:
+            run_job(name, *args)
+        finally:
+            db.session.remove()
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the outer transaction has not committed yet
+    for app, name, args in session.info.pop(_PENDING, []):
+        _dispatch(app, name, args)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)  # the work the jobs were for is gone
 
 
 # --------------------------------------------------------------------------- embedded thread
 
 
 class EmbeddedWorker:
-    """One daemon thread per process that executes runs one after another."""
+    """One daemon thread per process that executes jobs one after another."""
 
     def __init__(self, app: Flask):
         self.app = app
-        self.jobs: queue.Queue[uuid.UUID] = queue.Queue()
+        self.jobs: queue.Queue[tuple[str, tuple]] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def submit(self, run_id: uuid.UUID) -> None:
-        """Queue a run and make sure the thread is alive."""
+    def submit(self, name: str, args: tuple) -> None:
+        """Queue a job and make sure the thread is alive."""
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._loop, name="ebo-run-worker", daemon=True)
                 self.thread.start()
-        self.jobs.put(run_id)
+        self.jobs.put((name, args))
 
     def _loop(self) -> None:
-        from ebo.extensions import db
-        from ebo.services.runs import execute_run
-
         while True:
-            run_id = self.jobs.get()
+            name, args = self.jobs.get()
             try:
-                with self.app.app_context():
-                    try:
-                        execute_run(run_id)
-                    finally:
-                        db.session.remove()
-            except Exception:  # keep the worker alive for the next run; execute_run records failures
-                self.app.logger.exception("worker loop error")
+                _run_in_own_context(self.app, name, args)
+            except Exception:  # keep the worker alive for the next job; jobs record their own failures
+                self.app.logger.exception("worker loop error in job %s", name)
             finally:
                 self.jobs.task_done()
 
     def join(self) -> None:
-        """Wait until every queued run is done (tests)."""
+        """Wait until every queued job is done (tests)."""
         self.jobs.join()
 
 
@@ -86,9 +157,11 @@ def _embedded(app: Flask) -> EmbeddedWorker:
     if worker is None:
         worker = app.extensions["ebo_worker"] = EmbeddedWorker(app)
         with app.app_context():
-            from ebo.services.runs import recover_interrupted_runs
-
-            recover_interrupted_runs()
+            try:
+                for hook in _startup_hooks:
+                    hook()
+            finally:
+                db.session.remove()
     return worker
 
 
@@ -99,7 +172,7 @@ def wait_for_embedded(app: Flask) -> None:
         worker.join()
 
 
-# --------------------------------------------------------------------------- RQ
+# --------------------------------------------------------------------------- RQ (imported only here)
 
 
 def _rq_queue(app: Flask):
@@ -109,20 +182,15 @@ def _rq_queue(app: Flask):
     return Queue(RQ_QUEUE, connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
-def rq_job(run_id: str) -> None:
-    """RQ entry point: build an app from the environment and execute the run."""
-    from flask import has_app_context
+def rq_job(name: str, *args) -> None:
+    """RQ entry point: run the job in its own app context (building an app from the environment if needed)."""
+    if has_app_context():
+        app = current_app._get_current_object()
+    else:
+        from ebo import create_app
 
-    from ebo import create_app
-    from ebo.extensions import db
-    from ebo.services.runs import execute_run
-
-    app = current_app._get_current_object() if has_app_context() else create_app()
-    with app.app_context():
-        try:
-            execute_run(uuid.UUID(run_id))
-        finally:
-            db.session.remove()
+        app = create_app()
+    _run_in_own_context(app, name, args)
 
 
 def run_rq_worker(app: Flask, burst: bool = False) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
 import uuid
@@ -23,13 +22,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ebo import clock
 from ebo.auth.sessions import end_session, start_session
 from ebo.extensions import limiter
 from ebo.hosts.forms import ActionForm, AnswerForm, EditOfferForm, PasswordConfirmForm, RegistrationForm
-from ebo.models import HostState
+from ebo.models import HostState, ProposalState
 from ebo.permissions import role_required
 from ebo.security import public
-from ebo.services import accounts, hosts, overview
+from ebo.services import accounts, host_data, hosts, overview
 from ebo.services.hosts import LANGUAGES
 
 bp = Blueprint("hosts", __name__)
@@ -98,7 +98,7 @@ def dashboard():
     household = _household()
     if household is None:
         return render_template("hosts/no_offer.html")
-    today = dt.date.today()
+    today = clock.today()
     return render_template(
         "hosts/dashboard.html",
         household=household,
@@ -176,7 +176,7 @@ def proposal(proposal_id: uuid.UUID):
     household = _household()
     found = hosts.proposal_for_host(household, proposal_id) or abort(404)
     form = AnswerForm()
-    if found.state == "sent" and form.validate_on_submit():
+    if found.state == ProposalState.SENT and form.validate_on_submit():
         try:
             hosts.answer_proposal(household, found, form.answer.data == "accept", form.reason.data or "")
         except hosts.HostError as e:
@@ -189,7 +189,7 @@ def proposal(proposal_id: uuid.UUID):
                 "success",
             )
         return redirect(url_for("hosts.proposal", proposal_id=found.id))
-    return render_template("hosts/proposal.html", p=hosts.proposal_summary(found, dt.date.today()), form=form)
+    return render_template("hosts/proposal.html", p=hosts.proposal_summary(found, clock.today()), form=form)
 
 
 @bp.route("/my-data")
@@ -220,8 +220,8 @@ def export():
             export_form=form,
             erase_form=PasswordConfirmForm(prefix="erase"),
         ), 422
-    body = json.dumps(hosts.export_data(current_user), ensure_ascii=False, indent=2)
-    name = f"ebo-my-data-{dt.date.today().isoformat()}.json"
+    body = json.dumps(host_data.export_data(current_user), ensure_ascii=False, indent=2)
+    name = f"ebo-my-data-{clock.today().isoformat()}.json"
     return Response(
         body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -235,7 +235,7 @@ def erase():
     household = _household()
     if form.validate_on_submit():
         try:
-            hosts.erase_account(current_user)
+            host_data.erase_account(current_user)
         except hosts.HostError as e:
             flash(str(e), "error")
             return redirect(url_for("hosts.my_data"))

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ebo.models import RunState
 from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, role_required
 from ebo.preparedness.forms import StartDrillForm
 from ebo.services import drills as drill_svc
@@ -64,7 +65,7 @@ def drill(run_id: uuid.UUID):
     """A drill's progress while it runs, its result once done."""
     run = drill_svc.get_drill_run(run_id) or abort(404)
     result = drill_svc.drill_of(run)
-    if run.state != "done" or result is None or not result.summary:
+    if run.state != RunState.DONE or result is None or not result.summary:
         return render_template("preparedness/drill_progress.html", run=run, refresh=run.is_active)
     return render_template("preparedness/drill.html", run=run, drill=result, s=result.summary,
                            charts=prep.drill_charts(result.summary), gaps=drill_svc.gap_sentences(result.summary))

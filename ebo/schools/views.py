@@ -13,6 +13,7 @@ from ebo.permissions import role_required
 from ebo.schools.forms import ImportForm, SchoolForm
 from ebo.services import imports
 from ebo.services import schools as svc
+from ebo.services.postal import normalise_postal_code
 
 bp = Blueprint("schools", __name__)
 UPLOAD_LIMIT = 8 * 1024 * 1024
@@ -31,9 +32,14 @@ def index():
 def _save(form: SchoolForm, school=None):
     if not form.validate_on_submit():
         return None
+    postal_code = normalise_postal_code(form.postal_code.data)
+    if (form.postal_code.data or "").strip() and postal_code is None:
+        form.postal_code.errors = [*form.postal_code.errors,
+                                   _("Enter a Swedish postal code: five digits, for example 123 45.")]
+        return None
     data = svc.SchoolData(
         code=form.code.data.strip(), name=form.name.data.strip(), street=(form.street.data or "").strip() or None,
-        postal_code=svc.normalise_postal_code(form.postal_code.data),
+        postal_code=postal_code,
         town=(form.town.data or "").strip() or None, municipality_code=form.municipality_code.data or None,
         lat=form.lat.data, lon=form.lon.data, active=form.active.data)
     if (data.lat is None) != (data.lon is None):

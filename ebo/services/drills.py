@@ -1,6 +1,7 @@
 """Plus 5 % drills: a generated arrival of the target size matched against today's hosts and units.
 
-A drill is a background run of kind "drill" (ebo.services.runs): its instance holds today's approved,
+A drill is a background run of kind "drill" (ebo.services.runs, where this module registers how a drill
+builds its instance and stores its result): its instance holds today's approved,
 reconfirmed hosts and active units with their *free* beds (from match_instance.build_instance) and
 generated families instead of the real ones; no real family, fixed placement or forbidden pair takes
 part. Its result is stored only as aggregate figures in a Drill row: no proposal, no placement, no
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,6 +22,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ebo.extensions import db
+from ebo.models import (
+    Drill,
+    HostHousehold,
+    HousingUnit,
+    MatchingRun,
+    MunicipalitySettings,
+    RunKind,
+    RunState,
+    School,
+)
+from ebo.services import runs
+from ebo.services.match_instance import build_instance
 from ebo.services.preparedness import SIZE_BUCKETS, UNKNOWN_AREA, postal_area, size_bucket
 from matching import schema as ms
 from matching.generate import FAMILY_LANGS, FAMILY_LANGS_P, FAMILY_SIZE_P
@@ -37,58 +50,45 @@ class DrillRefused(Exception):
 # --------------------------------------------------------------------------- starting and reading
 
 
-def start_drill(user, time_limit_s: float = 60.0):
-    """Queue a drill run for the current settings; raises DrillRefused while another drill is active."""
-    from ebo.models import MunicipalitySettings
-    from ebo.services import runs
-
+def start_drill(user, time_limit_s: float = 60.0) -> MatchingRun:
+    """Queue a drill run for the current settings (handed over at commit); raises DrillRefused while one is active."""
     s = MunicipalitySettings.get()
     params = runs.RunParams(max_school_km=float(s.default_max_school_km), families_per_host=1,
                             time_limit_s=float(time_limit_s))
     try:
-        return runs.start_run(params, user, kind="drill")
+        return runs.start_run(params, user, kind=RunKind.DRILL)
     except runs.RunRefused:
         raise DrillRefused(_l("A drill is already queued or running.")) from None
 
 
-def get_drill_run(run_id: uuid.UUID):
+def get_drill_run(run_id: uuid.UUID) -> MatchingRun | None:
     """The drill run with this id, or None (matching runs are not drills)."""
-    from ebo.models import MatchingRun
-
     run = db.session.get(MatchingRun, run_id)
-    return run if run is not None and run.kind == "drill" else None
+    return run if run is not None and run.kind == RunKind.DRILL else None
 
 
-def drill_of(run) -> object | None:
+def drill_of(run) -> Drill | None:
     """The stored result of a drill run, if it is done."""
-    from ebo.models import Drill
-
     return db.session.scalar(sa.select(Drill).where(Drill.run_id == run.id).limit(1))
 
 
 def drill_runs(limit: int = 50) -> list:
     """Drill runs, newest first, each with its result (or None while it runs or when it failed)."""
-    from ebo.models import Drill, MatchingRun
-
     rows = db.session.execute(
         sa.select(MatchingRun, Drill).outerjoin(Drill, Drill.run_id == MatchingRun.id)
-        .where(MatchingRun.kind == "drill").order_by(MatchingRun.created_at.desc()).limit(limit)).all()
+        .where(MatchingRun.kind == RunKind.DRILL).order_by(MatchingRun.created_at.desc()).limit(limit)).all()
     return [(r, d) for r, d in rows]
 
 
 def finished_drills(limit: int = 20) -> list:
     """Finished drills, newest first."""
-    from ebo.models import Drill
-
     return db.session.scalars(sa.select(Drill).where(Drill.summary.is_not(None))
                               .order_by(Drill.created_at.desc()).limit(limit)).all()
 
 
-def active_drill():
+def active_drill() -> MatchingRun | None:
     """The queued or running drill run, if any."""
-    from ebo.models import MatchingRun
-
-    return db.session.scalar(sa.select(MatchingRun).where(MatchingRun.kind == "drill",
+    return db.session.scalar(sa.select(MatchingRun).where(MatchingRun.kind == RunKind.DRILL,
                                                           MatchingRun.active_lock.is_not(None)).limit(1))
 
 
@@ -147,9 +147,6 @@ def _seed(run) -> int:
 def build_drill_instance(run, *, today: dt.date, max_school_km: float, min_stay_days: int = 90,
                          reconfirm_months: int = 12, target_persons: int | None = None) -> ms.Instance:
     """Today's approved, reconfirmed hosts and active units with their free beds, and a generated arrival."""
-    from ebo.models import HostHousehold, HousingUnit, MunicipalitySettings, School
-    from ebo.services.match_instance import build_instance
-
     inst, _preview = build_instance(today, max_school_km=max_school_km, families_per_host=1,
                                     min_stay_days=min_stay_days, reconfirm_months=reconfirm_months)
     taking_part = {str(r.id): r for r in db.session.execute(
@@ -270,8 +267,6 @@ def summarise(inst: ms.Instance, solution: ms.Solution, host_areas: dict[str, st
 
 def store_drill(run, inst: ms.Instance, solution: ms.Solution) -> None:
     """Store a drill's aggregate result as a Drill row and the solver figures on its run (nothing else)."""
-    from ebo.models import Drill, HostHousehold, MunicipalitySettings, School
-
     host_areas = {str(i): postal_area(pc) for i, pc in db.session.execute(
         sa.select(HostHousehold.id, HostHousehold.postal_code))}
     names, areas = {}, {}
@@ -340,38 +335,37 @@ def compare(latest: dict | None, previous: dict | None) -> list[dict]:
     return rows
 
 
-def summary_by_key(summary: dict, section: str, key: str) -> dict:
-    """A list section of a summary as a dict keyed by one field."""
-    return {row[key]: row for row in summary.get(section, [])}
-
-
-def school_gap_areas(summary: dict | None) -> dict[str, dict[str, int]]:
-    """For each size bucket, the postal areas of the schools of families that found no host."""
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for g in (summary or {}).get("gaps", []):
-        for a in g.get("areas", []):
-            out[g["size"]][a["area"]] = a["families"]
-    return dict(out)
-
-
 def ensure_demo_drill(user, time_limit_s: float = 20.0):
-    """Run one drill synchronously in this process if none exists yet (the demo's first start)."""
-    from ebo.models import Drill, MatchingRun
-    from ebo.services import runs
-
+    """Run one drill synchronously in this process if none exists yet (the demo's first start; it commits)."""
     db.session.commit()  # execute_run rolls back: nothing of the caller may still be pending
     if db.session.scalar(sa.select(Drill.id).limit(1)) is not None or active_drill() is not None:
         return None
-    s_km = float(_settings().default_max_school_km)
-    run = MatchingRun(kind="drill", state="queued", active_lock="drill", started_by=getattr(user, "id", None),
-                      params=runs.RunParams(max_school_km=s_km, time_limit_s=time_limit_s).as_dict(), progress=0.0)
+    s_km = float(MunicipalitySettings.get().default_max_school_km)
+    run = MatchingRun(kind=RunKind.DRILL, state=RunState.QUEUED, active_lock=RunKind.DRILL,
+                      started_by=getattr(user, "id", None), progress=0.0,
+                      params=runs.RunParams(max_school_km=s_km, time_limit_s=time_limit_s).as_dict())
     db.session.add(run)
     db.session.commit()
     runs.execute_run(run.id)
     return drill_of(run)
 
 
-def _settings():
-    from ebo.models import MunicipalitySettings
+# --------------------------------------------------------------------------- the run kind "drill"
 
-    return MunicipalitySettings.get()
+
+def _build_drill(run: MatchingRun, today: dt.date) -> ms.Instance:
+    """A drill run's instance, from its parameters and the municipality's settings."""
+    p = run.params or {}
+    settings = MunicipalitySettings.get()
+    return build_drill_instance(run, today=today,
+                                max_school_km=float(p.get("max_school_km", settings.default_max_school_km)),
+                                min_stay_days=int(p.get("min_stay_days", 90)),
+                                reconfirm_months=settings.reconfirm_months)
+
+
+def _store_drill(run: MatchingRun, inst: ms.Instance, solution: ms.Solution, _instance_json: str) -> None:
+    """A drill keeps aggregate figures only: no proposals and no replay files."""
+    store_drill(run, inst, solution)
+
+
+runs.register_kind(RunKind.DRILL, _build_drill, _store_drill)

@@ -1,13 +1,16 @@
-"""Hosts' use cases: registration, the offer, its state and yearly reconfirmation, proposal answers,
-export and erasure of one's own data, and the emails that go with them."""
+"""Host self-service: registration, the offer, its state and yearly reconfirmation, proposal answers,
+and the emails to hosts.
+
+A host's own data (export and erasure) lives in ebo.services.host_data; coordinators' vetting of hosts
+in ebo.services.vetting. This module is a little over 400 lines because everything here serves one
+user, the host, and the status in words needs the offer's and the proposals' rules next to it.
+"""
 
 from __future__ import annotations
 
-import re
-import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
@@ -32,8 +35,10 @@ from ebo.models import (
     User,
     VettingStatus,
 )
+from ebo.models.matching import HOST_VISIBLE_STATES
 from ebo.models.types import add_months, utcnow
 from ebo.services import accounts, audit, geocode, mail
+from ebo.services.postal import normalise_phone, normalise_postal_code  # noqa: F401 (the offer form's rules)
 
 CONSENT_VERSION = "2026-1"
 REMINDER_DAYS_BEFORE = 30
@@ -64,54 +69,8 @@ OFFER_FIELDS = (
 )
 ADDRESS_FIELDS = ("street", "postal_code", "town")
 
-# Proposal states a host sees: the ones a coordinator has sent (nothing reaches a host before that).
-HOST_VISIBLE_STATES = (
-    ProposalState.SENT.value,
-    ProposalState.ACCEPTED.value,
-    ProposalState.DECLINED.value,
-    ProposalState.CONFIRMED.value,
-)
-
-
 class HostError(ValueError):
     """A host action is not possible now; the message is for the user."""
-
-
-# --- field rules ------------------------------------------------------------------------------------
-
-_POSTAL_RE = re.compile(r"[1-9]\d{4}")
-
-
-def normalise_postal_code(raw: str | None) -> str | None:
-    """A Swedish postal code as 'NNN NN' (from 'NNNNN' or 'NNN NN', optional 'SE-'), or None if invalid."""
-    text = (raw or "").strip().upper()
-    text = text.removeprefix("SE-").removeprefix("SE").strip()
-    digits = text.replace(" ", "")
-    if not _POSTAL_RE.fullmatch(digits) or len(text) > 6 or (len(text) == 6 and text[3] != " "):
-        return None
-    return f"{digits[:3]} {digits[3:]}"
-
-
-def normalise_phone(raw: str | None) -> str | None:
-    """A Swedish phone number as '+46…' (from +46…, 0046… or 0…), 8–15 digits after cleaning; else None."""
-    text = (raw or "").strip()
-    if not text or len(text) > 40 or not re.fullmatch(r"[+\d][\d\s\-()./]*", text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        if not digits.startswith("46"):
-            return None
-        national = digits[2:]
-    elif digits.startswith("0046"):
-        national = digits[4:]
-    elif digits.startswith("0"):
-        national = digits[1:]
-    else:
-        return None
-    national = national.lstrip("0") if text.startswith("+") else national
-    if not 7 <= len(national) <= 13 or not 8 <= len(digits) <= 15:
-        return None
-    return "+46" + national
 
 
 # --- registration and the offer ---------------------------------------------------------------------
@@ -133,9 +92,9 @@ def register(email: str, password: str, data: dict, locale: str | None = None) -
     """Create the host's account and household in one transaction, geocode it and send the receipt."""
     offer = _clean_offer(data)
     try:
-        user = accounts.create_user(email, password, "host", offer.get("contact_name", ""))
+        with db.session.begin_nested():
+            user = accounts.create_user(email, password, "host", offer.get("contact_name", ""))
     except IntegrityError:  # a second submit raced the first one past the uniqueness check
-        db.session.rollback()
         raise accounts.AccountError(_("An account with this email already exists.")) from None
     user.locale = locale if locale in current_app.config["LANGUAGES"] else None
     household = HostHousehold(
@@ -192,7 +151,7 @@ def update_offer(household: HostHousehold, data: dict) -> list[str]:
         geocode.geocode_household(household)
         if household.vetting_status in (VettingStatus.VISITED, VettingStatus.APPROVED):
             # Another home has not been visited: it goes back to the vetting queue.
-            household.vetting_status = VettingStatus.REGISTERED.value
+            household.vetting_status = VettingStatus.REGISTERED
     if changed:
         audit.record("host_offer_updated", "host", household.id, {"fields": sorted(changed), "revet": moved})
     return changed
@@ -212,10 +171,10 @@ def has_active_placement(household: HostHousehold) -> bool:
 
 def set_state(household: HostHousehold, state: HostState) -> None:
     """Pause, resume or withdraw the offer (the host's own choice); audited."""
-    if household.state == state.value:
+    if household.state == state:
         return
     old = household.state
-    household.state = state.value
+    household.state = state
     audit.record(
         f"host_{state.value}" if state != HostState.ACTIVE else "host_resumed",
         "host",
@@ -269,7 +228,7 @@ def status(household: HostHousehold, today: date) -> HostStatus:
     waiting = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Proposal)
-        .where(Proposal.host_id == household.id, Proposal.state == ProposalState.SENT.value)
+        .where(Proposal.host_id == household.id, Proposal.state == ProposalState.SENT)
     )
     if household.state == HostState.WITHDRAWN:
         key, text = (
@@ -329,7 +288,7 @@ def proposals_for(household: HostHousehold) -> list[Proposal]:
     return list(
         db.session.scalars(
             sa.select(Proposal)
-            .where(Proposal.host_id == household.id, Proposal.state.in_(HOST_VISIBLE_STATES))
+            .where(Proposal.host_id == household.id, Proposal.state.in_(sorted(HOST_VISIBLE_STATES)))
             .order_by(Proposal.sent_at.desc().nulls_last(), Proposal.created_at.desc())
         )
     )
@@ -343,7 +302,7 @@ def proposal_for_host(household: HostHousehold | None, proposal_id: uuid.UUID) -
         sa.select(Proposal).where(
             Proposal.id == proposal_id,
             Proposal.host_id == household.id,
-            Proposal.state.in_(HOST_VISIBLE_STATES),
+            Proposal.state.in_(sorted(HOST_VISIBLE_STATES)),
         )
     )
 
@@ -387,7 +346,7 @@ def proposal_summary(proposal: Proposal, today: date) -> dict:
 def answer_proposal(household: HostHousehold, proposal: Proposal, accept: bool, reason: str = "") -> None:
     """Accept or decline a sent proposal; a decline forbids the pair and puts the family back in the queue."""
     new_state = ProposalState.ACCEPTED if accept else ProposalState.DECLINED
-    values = {"state": new_state.value, "answered_at": utcnow()}
+    values = {"state": new_state, "answered_at": utcnow()}
     if not accept:
         values["decline_reason"] = (reason or "").strip() or None
     # Guarded update: only a proposal still in "sent" can be answered, once, even with two tabs open.
@@ -396,7 +355,7 @@ def answer_proposal(household: HostHousehold, proposal: Proposal, accept: bool, 
         .where(
             Proposal.id == proposal.id,
             Proposal.host_id == household.id,
-            Proposal.state == ProposalState.SENT.value,
+            Proposal.state == ProposalState.SENT,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
@@ -415,13 +374,13 @@ def answer_proposal(household: HostHousehold, proposal: Proposal, accept: bool, 
                 ForbiddenPair(
                     family_id=proposal.family_id,
                     host_id=household.id,
-                    reason=ForbiddenReason.DECLINED.value,
+                    reason=ForbiddenReason.DECLINED,
                     created_by=household.user_id,
                 )
             )
         family = db.session.get(Family, proposal.family_id)
         if family is not None and family.status == FamilyStatus.PROPOSED and family.active_placement is None:
-            family.status = FamilyStatus.WAITING.value
+            family.status = FamilyStatus.WAITING
     db.session.flush()
     audit.record("proposal_accepted" if accept else "proposal_declined", "proposal", proposal.id)
 
@@ -469,250 +428,3 @@ def notify_reconfirmation_due(household: HostHousehold, due_on: date) -> EmailMe
         "reconfirmation_due",
         due_on=due_on,
     )
-
-
-# --- my data ------------------------------------------------------------------------------------------
-
-
-def _iso(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def export_data(user: User) -> dict:
-    """Everything stored about the host (GDPR art. 15), as JSON-ready data; audited as 'export'.
-
-    Included: the account, the household with its coordinates and vetting (the coordinator's reason and
-    visit notes are assessments about the host, so they are included), home visits, proposals as the host
-    saw them, placements without the family's details, emails sent and the host's own audit events.
-    Left out: password hash and session token (secrets), and anything about the families (their data).
-    """
-    household = user.host
-    data: dict = {
-        "format": "ebo-host-export/1",
-        "exported_at": utcnow().isoformat(),
-        "account": {
-            k: _iso(getattr(user, k))
-            for k in (
-                "id",
-                "email",
-                "name",
-                "role",
-                "locale",
-                "created_at",
-                "last_login_at",
-                "password_changed_at",
-            )
-        },
-        "household": None,
-        "home_visits": [],
-        "proposals": [],
-        "placements": [],
-        "emails": [],
-        "activity": [],
-    }
-    if household is not None:
-        columns = [c.key for c in sa.inspect(HostHousehold).column_attrs if c.key != "user_id"]
-        data["household"] = {k: _iso(getattr(household, k)) for k in columns}
-        data["home_visits"] = [
-            {
-                "visited_on": _iso(v.visited_on),
-                "visited_by": v.visited_by_name,
-                "outcome": v.outcome,
-                "notes": v.notes,
-            }
-            for v in household.home_visits
-        ]
-        data["proposals"] = [
-            {
-                "id": str(p.id),
-                "state": p.state,
-                "sent_at": _iso(p.sent_at),
-                "answered_at": _iso(p.answered_at),
-                "decline_reason": p.decline_reason,
-            }
-            for p in db.session.scalars(
-                sa.select(Proposal).where(Proposal.host_id == household.id, Proposal.state.in_(HOST_VISIBLE_STATES))
-            )
-        ]
-        data["placements"] = [
-            {
-                "id": str(p.id),
-                "persons": p.persons,
-                "start_date": _iso(p.start_date),
-                "end_date": _iso(p.end_date),
-                "end_reason": p.end_reason,
-            }
-            for p in household.placements
-        ]
-    addresses = {user.email} | ({household.email} if household is not None else set())
-    data["emails"] = [
-        {"subject": m.subject, "kind": m.kind, "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)}
-        for m in db.session.scalars(
-            sa.select(EmailMessage).where(EmailMessage.to_addr.in_(addresses)).order_by(EmailMessage.created_at)
-        )
-    ]
-    from ebo.models import AuditEvent
-
-    data["activity"] = [
-        {"at": _iso(e.at), "action": e.action}
-        for e in db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.actor_id == user.id).order_by(AuditEvent.id).limit(5000)
-        )
-    ]
-    audit.record("export", "user", user.id, {"kind": "host_self"})
-    return data
-
-
-ERASED_DOMAIN = "erased.invalid"
-
-
-def erase_account(user: User) -> str:
-    """Erase the host's account (GDPR art. 17): refused while hosting; returns 'deleted' or 'pseudonymised'.
-
-    A household with placement history is referenced by those placements (kept for the families' records
-    and statistics), so its row and the account row are pseudonymised instead of deleted.
-    """
-    household = user.host
-    if household is not None and has_active_placement(household):
-        raise HostError(
-            _(
-                "A family lives with you now, so your account cannot be erased yet. Contact your "
-                "coordinator; once the stay has ended you can erase your account here."
-            )
-        )
-    addresses = {user.email} | ({household.email} if household is not None else set())
-    if household is not None:
-        # Open proposals die with the offer; the family goes back to the queue.
-        for p in db.session.scalars(
-            sa.select(Proposal).where(
-                Proposal.host_id == household.id,
-                Proposal.state.in_(
-                    [
-                        s.value
-                        for s in (
-                            ProposalState.PROPOSED,
-                            ProposalState.APPROVED,
-                            ProposalState.SENT,
-                            ProposalState.ACCEPTED,
-                        )
-                    ]
-                ),
-            )
-        ):
-            p.state = ProposalState.WITHDRAWN.value
-            if p.family.status == FamilyStatus.PROPOSED and p.family.active_placement is None:
-                p.family.status = FamilyStatus.WAITING.value
-    db.session.execute(sa.delete(EmailMessage).where(EmailMessage.to_addr.in_(addresses)))
-    has_history = (
-        household is not None
-        and db.session.scalar(
-            sa.select(sa.func.count()).select_from(Placement).where(Placement.host_id == household.id)
-        )
-        > 0
-    )
-    mode = "pseudonymised" if has_history else "deleted"
-    audit.record("account_erased", "user", user.id, {"mode": mode}, actor=user)
-    if has_history:
-        _pseudonymise(user, household)
-    else:
-        db.session.delete(user)  # the household, its visits, proposals and forbidden pairs go with it
-    db.session.flush()
-    return mode
-
-
-def _pseudonymise(user: User, household: HostHousehold) -> None:
-    tag = uuid.uuid4().hex[:12]
-    for visit in list(household.home_visits):
-        db.session.delete(visit)
-    household.contact_name = household.street = household.town = household.phone = ""
-    household.email = f"erased-{tag}@{ERASED_DOMAIN}"
-    household.postal_code = ""
-    household.lat = household.lon = None
-    household.free_text = household.vetting_reason = None
-    household.languages = []
-    household.state = HostState.WITHDRAWN.value
-    household.geocode_status = "not_found"
-    household.consent_at = None
-    db.session.execute(
-        sa.update(Proposal)
-        .where(Proposal.host_id == household.id)
-        .values(decline_reason=None)
-        .execution_options(synchronize_session=False)
-    )
-    user.email = f"erased-{tag}@{ERASED_DOMAIN}"
-    user.name = ""
-    user.locale = None
-    user.active = False
-    user.password_hash = accounts.hash_password(secrets.token_urlsafe(32))
-    user.rotate_session_token()
-
-
-# --- vetting (coordinators) ----------------------------------------------------------------------------
-
-VETTING_QUEUE_STATES = (VettingStatus.REGISTERED.value, VettingStatus.VISITED.value)
-
-
-def vetting_queue(status: str | None = None) -> sa.Select:
-    """Hosts waiting for a home visit or a decision, oldest first (withdrawn offers left out)."""
-    states = (status,) if status in VETTING_QUEUE_STATES else VETTING_QUEUE_STATES
-    return (
-        sa.select(HostHousehold)
-        .where(HostHousehold.vetting_status.in_(states), HostHousehold.state != HostState.WITHDRAWN.value)
-        .order_by(HostHousehold.created_at, HostHousehold.id)
-    )
-
-
-def record_visit(
-    household: HostHousehold, visited_on: date, visited_by: str, outcome: str, notes: str | None, actor: User
-):
-    """Record a home visit; a registered host becomes 'visited'; audited (no personal values)."""
-    from ebo.models import HomeVisit, VisitOutcome
-
-    if visited_on > date.today():
-        raise HostError(_("The visit date cannot be in the future."))
-    if outcome not in {o.value for o in VisitOutcome}:
-        raise HostError(_("Choose an outcome."))
-    visit = HomeVisit(
-        host_id=household.id,
-        visited_on=visited_on,
-        visited_by_name=" ".join(visited_by.split()),
-        outcome=outcome,
-        notes=(notes or "").strip() or None,
-        recorded_by=actor.id,
-    )
-    db.session.add(visit)
-    if household.vetting_status == VettingStatus.REGISTERED:
-        household.vetting_status = VettingStatus.VISITED.value
-    db.session.flush()
-    audit.record("home_visit_recorded", "host", household.id, {"outcome": outcome, "visit": str(visit.id)})
-    return visit
-
-
-def regeocode(household: HostHousehold) -> bool:
-    """Look the address up again (a coordinator's action); audited with the outcome only."""
-    found = geocode.geocode_household(household)
-    audit.record("host_geocoded", "host", household.id, {"status": household.geocode_status})
-    return found
-
-
-def decide(household: HostHousehold, approve: bool, reason: str | None, actor: User) -> None:
-    """Approve (after a home visit) or reject a host, with the reason; approval emails the host; audited."""
-    reason = (reason or "").strip() or None
-    if approve and household.vetting_status != VettingStatus.VISITED:
-        raise HostError(_("Record the home visit before approving."))
-    if not approve and household.vetting_status not in VETTING_QUEUE_STATES:
-        raise HostError(_("Only hosts waiting for vetting can be rejected here."))
-    if not approve and not reason:
-        raise HostError(_("Give the reason for the rejection."))
-    household.vetting_status = (VettingStatus.APPROVED if approve else VettingStatus.REJECTED).value
-    household.vetting_decided_by = actor.id
-    household.vetting_decided_at = utcnow()
-    household.vetting_reason = reason
-    db.session.flush()
-    audit.record("host_approved" if approve else "host_rejected", "host", household.id)
-    if approve:
-        notify_approved(household)

@@ -18,7 +18,8 @@ from ebo.extensions import db
 from ebo.services import audit, csvio
 from ebo.services import families as family_service
 from ebo.services.csvio import RowError
-from ebo.services.schools import CODE_RE, normalise_postal_code
+from ebo.services.postal import normalise_postal_code
+from ebo.services.schools import CODE_RE
 
 # --- coordinates -------------------------------------------------------------------------------------
 
@@ -212,8 +213,9 @@ def import_schools(data: bytes, actor=None, max_rows: int = csvio.MAX_ROWS) -> I
             errors.append(RowError(line, cols["name"], _l("The name is missing.")))
         elif len(name) > 200:
             errors.append(RowError(line, cols["name"], _l("The name is too long (at most 200 characters).")))
-        postal = normalise_postal_code(row.get(cols.get("postal_code", ""), ""))
-        if postal and not re.fullmatch(r"\d{3} \d{2}", postal):
+        raw_postal = row.get(cols.get("postal_code", ""), "")
+        postal = normalise_postal_code(raw_postal)
+        if raw_postal.strip() and postal is None:
             errors.append(RowError(line, cols["postal_code"], _l("A postal code has 5 digits.")))
         municipality = None
         if "municipality" in cols:
@@ -493,7 +495,7 @@ def import_addresses(data: bytes, actor=None, max_rows: int = 200_000) -> Import
     first_line: dict[tuple[str, str], int] = {}
     for line, row in table.rows:
         postal = normalise_postal_code(row[cols["postal_code"]])
-        if not postal or not re.fullmatch(r"\d{3} \d{2}", postal):
+        if postal is None:
             errors.append(RowError(line, cols["postal_code"], _l("A postal code has 5 digits.")))
         street = normalise_street(row.get(cols.get("street", ""), ""))
         if len(street) > 200:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ebo.extensions import db
 from ebo.models import HostHousehold, HostState, VettingStatus
 from ebo.models.types import add_months, start_of_day_utc, utcnow
-from ebo.services import hosts
+from ebo.services import host_data, hosts
 
 
 def due_for_reminder(today: date) -> list[HostHousehold]:
@@ -27,7 +27,7 @@ def due_for_reminder(today: date) -> list[HostHousehold]:
                 HostHousehold.vetting_status != VettingStatus.REJECTED.value,
                 HostHousehold.reconfirm_reminder_sent_at.is_(None),
                 HostHousehold.last_reconfirmed_at < cutoff,
-                ~HostHousehold.email.like(f"%@{hosts.ERASED_DOMAIN}"),
+                ~HostHousehold.email.like(f"%@{host_data.ERASED_DOMAIN}"),
             )
             .order_by(HostHousehold.last_reconfirmed_at)
         )

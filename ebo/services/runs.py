@@ -1,10 +1,14 @@
-"""Matching runs: start, execute in the background, record progress, store the result as proposals.
+"""Background runs (matching runs and drills): start, execute in the worker, record progress, store the result.
 
-A run is never solved inside a web request. `start_run` stores a queued run and hands its id to the
-run queue (`ebo.worker`): an embedded worker thread by default, RQ workers when Redis is configured.
-`execute_run` builds the instance, solves it in a child process (the web process stays responsive),
-validates the solution independently, and stores proposals and figures in one transaction; a
-failure leaves the run `failed` with the reason and no proposals.
+A run is never solved inside a web request. `start_run` stores a queued run and enqueues the job
+"run" with its id (`ebo.worker`: an embedded worker thread by default, RQ workers when Redis is
+configured); the job is handed over when the request commits. `execute_run` builds the instance,
+solves it in a child process (the web process stays responsive), validates the solution
+independently, and stores the result in one transaction; a failure leaves the run `failed` with the
+reason and nothing stored.
+
+Each run kind registers how it builds its instance and how it stores its result (`register_kind`):
+"match" below (proposals), "drill" in ebo.services.drills (aggregate figures only).
 """
 
 from __future__ import annotations
@@ -15,16 +19,23 @@ import multiprocessing
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+import matching
+from ebo import clock, worker
 from ebo.extensions import db
+from ebo.models import MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind, RunState
 from ebo.models.types import utcnow
 from ebo.services import audit
+from ebo.services.match_instance import build_instance
 from matching import schema as ms
+from matching.rules import shares_language
+from matching.validate import validate
 
 
 class RunRefused(Exception):
@@ -46,46 +57,68 @@ class RunParams:
                 "time_limit_s": self.time_limit_s, "min_stay_days": self.min_stay_days}
 
 
-def start_run(params: RunParams, user, kind: str = "match"):
-    """Store a queued run and enqueue it; refuses a second run of the same kind while one is active."""
-    from ebo.models import MatchingRun
-    from ebo.worker import enqueue
+@dataclass(frozen=True)
+class KindHandler:
+    """How a run kind builds its instance from the database and stores a solved run's result."""
 
-    run = MatchingRun(kind=kind, params=params.as_dict(), state="queued", active_lock=kind,
-                      started_by=getattr(user, "id", None), progress=0.0)
-    db.session.add(run)
+    build_instance: Callable[[MatchingRun, dt.date], ms.Instance]
+    store_result: Callable[[MatchingRun, ms.Instance, ms.Solution, str], None]
+
+
+_kinds: dict[str, KindHandler] = {}
+
+
+def register_kind(kind: str, build_instance: Callable[[MatchingRun, dt.date], ms.Instance],
+                  store_result: Callable[[MatchingRun, ms.Instance, ms.Solution, str], None]) -> None:
+    """Register how runs of `kind` build their instance (run, today) and store their result."""
+    _kinds[kind] = KindHandler(build_instance, store_result)
+
+
+def kind_handler(kind: str) -> KindHandler:
+    """The registered handler of a run kind; raises LookupError for a kind nobody registered."""
     try:
-        db.session.flush()  # the unique active_lock refuses a second active run of this kind
+        return _kinds[kind]
+    except KeyError:
+        raise LookupError(f"no handler is registered for runs of kind '{kind}'") from None
+
+
+def start_run(params: RunParams, user, kind: str = RunKind.MATCH) -> MatchingRun:
+    """Store a queued run and enqueue it (handed over at commit); refuses a second active run of the kind."""
+    run = MatchingRun(kind=kind, params=params.as_dict(), state=RunState.QUEUED, active_lock=kind,
+                      started_by=getattr(user, "id", None), progress=0.0)
+    try:
+        with db.session.begin_nested():  # the unique active_lock refuses a second active run of this kind
+            db.session.add(run)
     except IntegrityError:
-        db.session.rollback()
         raise RunRefused("another run is already queued or running") from None
     audit.record("run_started", "matching_run", run.id, {"kind": kind})
-    # The worker must see the row: commit before handing over the id.
-    db.session.commit()
-    enqueue(run.id)
+    worker.enqueue("run", str(run.id))
     return run
+
+
+@worker.job("run")
+def run_job(run_id: str) -> None:
+    """The worker's job "run": execute the run with this id."""
+    execute_run(uuid.UUID(run_id))
 
 
 def _update(run_id: uuid.UUID, **values) -> None:
     """Write progress in its own short transaction, so the run page sees it at once."""
-    from ebo.models import MatchingRun
-
     db.session.execute(sa.update(MatchingRun).where(MatchingRun.id == run_id).values(**values))
     db.session.commit()
 
 
 def execute_run(run_id: uuid.UUID) -> None:
-    """Run a queued matching run to the end (called by the worker, inside an app context)."""
-    from ebo.models import MatchingRun, MunicipalitySettings
-
+    """Run a queued run to the end (worker code, inside an app context; it commits its own work)."""
     run = db.session.get(MatchingRun, run_id)
-    if run is None or run.state != "queued":
+    if run is None or run.state != RunState.QUEUED:
         return
-    _update(run_id, state="running", started_at=utcnow(), progress=0.01,
+    _update(run_id, state=RunState.RUNNING, started_at=utcnow(), progress=0.01,
             progress_message="building the instance")
     try:
+        handler = kind_handler(run.kind)
         p = run.params or {}
-        inst = _build_for(run, p, MunicipalitySettings.get())
+        inst = handler.build_instance(run, clock.today())
         instance_json = ms.dumps_instance(inst)
         _update(run_id, progress=0.05, progress_message="solving")
 
@@ -102,54 +135,23 @@ def execute_run(run_id: uuid.UUID) -> None:
         time_limit = float(p.get("time_limit_s", current_app.config["MATCH_TIME_LIMIT_S"]))
         workers = int(current_app.config["MATCH_WORKERS"])
         if current_app.config.get("MATCH_IN_PROCESS"):
-            from matching import solve
-
-            solution = solve(inst, time_limit_s=time_limit, workers=workers, progress=progress)
+            solution = matching.solve(inst, time_limit_s=time_limit, workers=workers, progress=progress)
         else:
             solution = solve_in_child(inst, time_limit, workers, progress)
-        from matching.validate import validate
-
         problems = validate(inst, solution)
         if problems:
             raise RuntimeError("the independent check of the solution failed: " + "; ".join(problems[:5]))
         db.session.rollback()
         run = db.session.get(MatchingRun, run_id)
-        _store_for(run, inst, solution, instance_json)
-        run.state, run.active_lock, run.progress = "done", None, 1.0
+        handler.store_result(run, inst, solution, instance_json)
+        run.state, run.active_lock, run.progress = RunState.DONE, None, 1.0
         run.progress_message, run.finished_at = "done", utcnow()
         db.session.commit()
     except Exception as e:  # a failed run is shown as failed, with nothing half-written
         db.session.rollback()
         current_app.logger.error("run %s failed: %s", run_id, traceback.format_exc())
-        _update(run_id, state="failed", active_lock=None, error=_reason(e), finished_at=utcnow(),
+        _update(run_id, state=RunState.FAILED, active_lock=None, error=_reason(e), finished_at=utcnow(),
                 progress_message="failed")
-
-
-def _build_for(run, p: dict, settings) -> ms.Instance:
-    """The instance of a run: from the database for a matching run, a generated arrival for a drill."""
-    km = float(p.get("max_school_km", settings.default_max_school_km))
-    if run.kind == "drill":
-        from ebo.services.drills import build_drill_instance
-
-        return build_drill_instance(run, today=run_day(), max_school_km=km,
-                                    min_stay_days=int(p.get("min_stay_days", 90)),
-                                    reconfirm_months=settings.reconfirm_months)
-    from ebo.services.match_instance import build_instance
-
-    inst, _preview = build_instance(
-        today=run_day(), max_school_km=km, families_per_host=int(p.get("families_per_host", 1)),
-        min_stay_days=int(p.get("min_stay_days", 90)), reconfirm_months=settings.reconfirm_months)
-    return inst
-
-
-def _store_for(run, inst: ms.Instance, solution: ms.Solution, instance_json: str) -> None:
-    """Store a run's result: proposals for a matching run, aggregate figures only for a drill."""
-    if run.kind == "drill":
-        from ebo.services.drills import store_drill
-
-        store_drill(run, inst, solution)
-    else:
-        store_solution(run, inst, solution, instance_json)
 
 
 def _reason(e: Exception) -> str:
@@ -158,15 +160,23 @@ def _reason(e: Exception) -> str:
 
 
 def run_day() -> dt.date:
-    """The date a run plans for (today in Sweden); tests may monkeypatch it."""
-    return dt.datetime.now(dt.UTC).date()
+    """Today in Sweden; kept for older importers, use ebo.clock.today()."""
+    return clock.today()
+
+
+def _build_match(run: MatchingRun, today: dt.date) -> ms.Instance:
+    """A matching run's instance: today's families, hosts, units and schools from the database."""
+    p = run.params or {}
+    settings = MunicipalitySettings.get()
+    inst, _preview = build_instance(
+        today=today, max_school_km=float(p.get("max_school_km", settings.default_max_school_km)),
+        families_per_host=int(p.get("families_per_host", 1)), min_stay_days=int(p.get("min_stay_days", 90)),
+        reconfirm_months=settings.reconfirm_months)
+    return inst
 
 
 def store_solution(run, inst: ms.Instance, solution: ms.Solution, instance_json: str) -> None:
     """Store solver figures, the replay files and one proposal per new placement on `run`."""
-    from ebo.models import Proposal
-    from matching.rules import shares_language
-
     fixed = {x.family_id for x in inst.fixed}
     fams = {f.id: f for f in inst.families}
     hosts = {h.id: h for h in inst.hosts}
@@ -195,7 +205,7 @@ def store_solution(run, inst: ms.Instance, solution: ms.Solution, instance_json:
             host_id=uuid.UUID(pl.host_id) if pl.host_id else None,
             unit_id=uuid.UUID(pl.unit_id) if pl.unit_id else None,
             child_km=list(pl.child_km or ()), shared_language=shares_language(host, fam) if host else None,
-            cost=None, state="proposed"))
+            cost=None, state=ProposalState.PROPOSED))
     unplaced_persons = sum(fams[u.family_id].size for u in solution.unplaced)
     run.status, run.objective, run.bound = solution.status, solution.objective, solution.bound
     run.gap, run.wall_s = solution.gap, solution.wall_s
@@ -216,14 +226,12 @@ def store_solution(run, inst: ms.Instance, solution: ms.Solution, instance_json:
 def _child_main(instance_json: str, time_limit: float, workers: int, conn) -> None:
     """Entry of the solver process: solve and send progress and the solution back through `conn`."""
     try:
-        from matching import solve
-
         inst = ms.instance_from_dict(json.loads(instance_json))
 
         def progress(fraction, message, best):
             conn.send(("progress", float(fraction), str(message or ""), best))
 
-        sol = solve(inst, time_limit_s=time_limit, workers=workers, progress=progress)
+        sol = matching.solve(inst, time_limit_s=time_limit, workers=workers, progress=progress)
         conn.send(("done", ms.dumps_solution(sol)))
     except BaseException as e:  # noqa: BLE001 - everything goes back to the parent as a message
         conn.send(("error", f"{e.__class__.__name__}: {e}"))
@@ -266,11 +274,13 @@ def solve_in_child(inst: ms.Instance, time_limit: float, workers: int, progress)
 
 def recover_interrupted_runs() -> int:
     """Mark runs left `running` by a stopped process as failed (their worker is gone); returns how many."""
-    from ebo.models import MatchingRun
-
     result = db.session.execute(
-        sa.update(MatchingRun).where(MatchingRun.state == "running")
-        .values(state="failed", active_lock=None, error="interrupted: the server stopped during the run",
+        sa.update(MatchingRun).where(MatchingRun.state == RunState.RUNNING)
+        .values(state=RunState.FAILED, active_lock=None, error="interrupted: the server stopped during the run",
                 finished_at=utcnow()))
     db.session.commit()
     return result.rowcount or 0
+
+
+register_kind(RunKind.MATCH, _build_match, store_solution)
+worker.on_worker_start(recover_interrupted_runs)

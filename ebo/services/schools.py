@@ -39,16 +39,6 @@ class SchoolData:
     active: bool = True
 
 
-def normalise_postal_code(value: str | None) -> str | None:
-    """Return '123 45' for '12345' or '123 45'; None when blank; the input unchanged when not 5 digits."""
-    digits = "".join((value or "").split())
-    if not digits:
-        return None
-    if len(digits) == 5 and digits.isdigit():
-        return f"{digits[:3]} {digits[3:]}"
-    return value.strip()
-
-
 def by_code(code: str):
     """The school with this skolenhetskod, or None."""
     from ebo.models import School

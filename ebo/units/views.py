@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.permissions import role_required
-from ebo.services import schools as school_svc
 from ebo.services import units as svc
+from ebo.services.postal import normalise_postal_code
 from ebo.units.forms import UnitForm
 
 bp = Blueprint("units", __name__)
@@ -32,9 +32,14 @@ def _save(form: UnitForm, unit=None):
     if (form.lat.data is None) != (form.lon.data is None):
         form.lat.errors = [*form.lat.errors, _("Enter both latitude and longitude, or neither.")]
         return None
+    postal_code = normalise_postal_code(form.postal_code.data)
+    if (form.postal_code.data or "").strip() and postal_code is None:
+        form.postal_code.errors = [*form.postal_code.errors,
+                                   _("Enter a Swedish postal code: five digits, for example 123 45.")]
+        return None
     data = svc.UnitData(
         name=form.name.data.strip(), street=(form.street.data or "").strip() or None,
-        postal_code=school_svc.normalise_postal_code(form.postal_code.data),
+        postal_code=postal_code,
         town=(form.town.data or "").strip() or None, lat=form.lat.data, lon=form.lon.data, beds=form.beds.data,
         step_free=form.step_free.data, active=form.active.data, notes=(form.notes.data or "").strip() or None)
     try:

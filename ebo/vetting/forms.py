@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ebo import clock
 from ebo.formutil import choices
 from ebo.hosts.forms import DayField
 
@@ -50,7 +49,7 @@ class VisitForm(FlaskForm):
     submit = SubmitField(_l("Record the visit"))
 
     def validate_visited_on(self, field):
-        if field.data and field.data > dt.date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("The visit date cannot be in the future."))
 
 

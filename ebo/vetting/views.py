@@ -10,24 +10,23 @@ from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.models import HostHousehold
-from ebo.permissions import role_required
-from ebo.services import audit, hosts
+from ebo.permissions import VETTING_ROLES, role_required
+from ebo.services import audit, vetting
 from ebo.vetting.forms import DecisionForm, VisitForm
 
 bp = Blueprint("vetting", __name__)
 PER_PAGE = 25
-ROLES = ("coordinator",)
 
 
 @bp.route("/")
-@role_required(*ROLES)
+@role_required(*VETTING_ROLES)
 def queue():
     """Hosts waiting for a home visit or a decision, oldest first."""
     status = request.args.get("status", "")
     number = request.args.get("page", "1")
     number = min(int(number), 10_000) if number.isdigit() and len(number) < 7 else 1
-    page = db.paginate(hosts.vetting_queue(status or None), page=max(number, 1), per_page=PER_PAGE, error_out=False)
-    return render_template("vetting/queue.html", page=page, status=status, statuses=hosts.VETTING_QUEUE_STATES)
+    page = db.paginate(vetting.vetting_queue(status or None), page=max(number, 1), per_page=PER_PAGE, error_out=False)
+    return render_template("vetting/queue.html", page=page, status=status, statuses=vetting.VETTING_QUEUE_STATES)
 
 
 def _host(host_id: uuid.UUID) -> HostHousehold:
@@ -46,7 +45,7 @@ def _render_host(household, visit_form=None, decision_form=None, code=200):
 
 
 @bp.route("/hosts/<uuid:host_id>")
-@role_required(*ROLES)
+@role_required(*VETTING_ROLES)
 def host(host_id: uuid.UUID):
     """A host's contact, address, offer and visits (the view is audited)."""
     household = _host(host_id)
@@ -55,14 +54,14 @@ def host(host_id: uuid.UUID):
 
 
 @bp.route("/hosts/<uuid:host_id>/visits", methods=["POST"])
-@role_required(*ROLES)
+@role_required(*VETTING_ROLES)
 def record_visit(host_id: uuid.UUID):
     """Record a home visit."""
     household = _host(host_id)
     form = VisitForm(prefix="visit")
     if form.validate_on_submit():
         try:
-            hosts.record_visit(
+            vetting.record_visit(
                 household,
                 form.visited_on.data,
                 form.visited_by.data,
@@ -70,7 +69,7 @@ def record_visit(host_id: uuid.UUID):
                 form.notes.data,
                 current_user,
             )
-        except hosts.HostError as e:
+        except vetting.VettingError as e:
             form.visited_on.errors = [*form.visited_on.errors, str(e)]
         else:
             flash(_("The visit has been recorded."), "success")
@@ -79,11 +78,11 @@ def record_visit(host_id: uuid.UUID):
 
 
 @bp.route("/hosts/<uuid:host_id>/geocode", methods=["POST"])
-@role_required(*ROLES)
+@role_required(*VETTING_ROLES)
 def geocode(host_id: uuid.UUID):
     """Look the host's address up again (after the address table was imported or updated)."""
     household = _host(host_id)
-    if hosts.regeocode(household):
+    if vetting.regeocode(household):
         flash(_("The address was found on the map."), "success")
     else:
         flash(_("The address still cannot be found on the map."), "error")
@@ -91,15 +90,15 @@ def geocode(host_id: uuid.UUID):
 
 
 @bp.route("/hosts/<uuid:host_id>/decision", methods=["POST"])
-@role_required(*ROLES)
+@role_required(*VETTING_ROLES)
 def decide(host_id: uuid.UUID):
     """Approve or reject a host, with the reason."""
     household = _host(host_id)
     form = DecisionForm(prefix="decision")
     if form.validate_on_submit():
         try:
-            hosts.decide(household, form.decision.data == "approve", form.reason.data, current_user)
-        except hosts.HostError as e:
+            vetting.decide(household, form.decision.data == "approve", form.reason.data, current_user)
+        except vetting.VettingError as e:
             form.decision.errors = [*form.decision.errors, str(e)]
         else:
             flash(

@@ -8,6 +8,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from ebo import clock
+
 pytestmark = pytest.mark.browser
 
 EMAIL = "browser-new-host@example.se"
@@ -107,14 +109,14 @@ def test_host_flow(live_server, page, chromium, screenshots):
             contact_name="Amal Hidden",
             contact_phone="+46721112233",
             languages=["ar"],
-            needed_from=dt.date.today() + dt.timedelta(days=14),
+            needed_from=clock.today() + dt.timedelta(days=14),
             status="proposed",
             dossier_number=f"D-{uuid.uuid4().hex[:6]}",
             needs_non_smoking=True,
         )
         fam.members = [
             FamilyMember(kind="adult", birth_year=1985, position=0),
-            FamilyMember(kind="child", birth_year=dt.date.today().year - 6, position=1),
+            FamilyMember(kind="child", birth_year=clock.today().year - 6, position=1),
         ]
         run = MatchingRun(kind="match", state="done")
         db.session.add_all([fam, run])

@@ -43,11 +43,13 @@ def prepared(live_server):
         coordinator = db.session.query(User).filter_by(role="coordinator").one()
         db.session.commit()
         drills.start_drill(coordinator, time_limit_s=10)
+        db.session.commit()  # the drill runs once the transaction commits
         first = db.session.query(Drill).one()
         first.created_at -= dt.timedelta(days=365)
         make_host(beds=6, lat=59.31, lon=18.01).postal_code = "125 99"
         db.session.commit()
         drills.start_drill(coordinator, time_limit_s=10)
+        db.session.commit()  # the drill runs once the transaction commits
         latest = db.session.query(Drill).order_by(Drill.created_at.desc()).first()
         return latest.run_id
 

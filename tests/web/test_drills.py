@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from ebo import clock
 from ebo.extensions import db as _db
 from ebo.services import drills
 from matching import schema as ms
@@ -72,6 +73,7 @@ def test_drill_writes_no_placement_no_proposal_and_changes_no_counter(town):
 
     before = _snapshot()
     run = drills.start_drill(town["user"], time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     _db.session.expire_all()
     run = _db.session.get(MatchingRun, run.id)
     assert run.state == "done", run.error
@@ -80,13 +82,14 @@ def test_drill_writes_no_placement_no_proposal_and_changes_no_counter(town):
     assert _snapshot() == before
     drill = _db.session.scalar(sa.select(Drill))
     assert drill.run_id == run.id and drill.target_persons == 40 and drill.population == 800
-    assert drill.year == dt.date.today().year
+    assert drill.year == clock.today().year
 
 
 def test_summary_adds_up(town):
     from ebo.models import Drill
 
     drills.start_drill(town["user"], time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     s = _db.session.scalar(sa.select(Drill)).summary
     assert s["persons"] == 40 == s["target_persons"]
     assert s["homes"] + s["in_units"] + s["unplaced"] == 40
@@ -111,6 +114,7 @@ def test_drill_runs_while_a_matching_run_is_active(town):
     _db.session.add(MatchingRun(kind="match", state="running", active_lock="match", params={}))
     _db.session.commit()
     run = drills.start_drill(town["user"], time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     _db.session.expire_all()
     assert _db.session.get(MatchingRun, run.id).state == "done"
 

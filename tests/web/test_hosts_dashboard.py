@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from babel import dates as babel_dates
 
+from ebo import clock
 from ebo.models import AuditEvent, EmailMessage, HostHousehold
 from ebo.models.types import utcnow
 from ebo.services import hosts, reminders
@@ -81,7 +82,7 @@ def _approve_and_age(db, h, months_ago: int, days: int = 0):
 def test_offer_leaves_matching_after_a_year_until_reconfirmed(db, client):
     h = make_host(db, client)
     h = _approve_and_age(db, h, 13)
-    today = dt.date.today()
+    today = clock.today()
     assert not h.takes_part_in_matching(today)
     html = client.get("/host/").get_data(as_text=True)
     assert 'data-status="reconfirm"' in html and 'action="/host/reconfirm"' in html
@@ -94,7 +95,7 @@ def test_offer_leaves_matching_after_a_year_until_reconfirmed(db, client):
 
 def test_reminder_goes_out_once_thirty_days_before(db, client):
     h = make_host(db, client)
-    today = dt.date.today()
+    today = clock.today()
     _approve_and_age(db, h, 10)  # due in about two months: not yet
     assert reminders.send_reconfirmation_reminders(today) == 0
     h = db.session.get(HostHousehold, h.id)
@@ -118,13 +119,13 @@ def test_paused_and_withdrawn_hosts_get_no_reminder(db, client):
     h = make_host(db, client)
     _approve_and_age(db, h, 13)
     client.post("/host/pause")
-    assert reminders.send_reconfirmation_reminders(dt.date.today()) == 0
+    assert reminders.send_reconfirmation_reminders(clock.today()) == 0
 
 
 def test_send_reminders_command(app, db, client):
     h = make_host(db, client)
     _approve_and_age(db, h, 13)
-    result = app.test_cli_runner().invoke(args=["send-reminders", "--today", dt.date.today().isoformat()])
+    result = app.test_cli_runner().invoke(args=["send-reminders", "--today", clock.today().isoformat()])
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     db.session.expire_all()
@@ -133,7 +134,7 @@ def test_send_reminders_command(app, db, client):
 
 def test_status_covers_the_words_of_the_issue(app, db, client):
     h = make_host(db, client)
-    today = dt.date.today()
+    today = clock.today()
     ctx = app.test_request_context()
     ctx.push()
     assert hosts.status(h, today).key == "registered"

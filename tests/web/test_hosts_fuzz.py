@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ebo import clock
 from tests.conftest import PASSWORD, login
 from tests.web.test_hosts_proposals import make_proposal
 from tests.web.test_hosts_register import make_host, registration_data
@@ -99,4 +99,4 @@ def test_logged_in_forms_never_500(app, db, client, make_user):
         )
 
     run()
-    assert dt.date.today()
+    assert clock.today()

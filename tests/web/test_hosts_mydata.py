@@ -7,6 +7,7 @@ import json
 
 import sqlalchemy as sa
 
+from ebo import clock
 from ebo.models import (
     AuditEvent,
     EmailMessage,
@@ -26,7 +27,7 @@ def test_export_needs_the_password_and_returns_everything_about_me(db, client):
     db.session.add(
         HomeVisit(
             host_id=h.id,
-            visited_on=dt.date.today(),
+            visited_on=clock.today(),
             visited_by_name="Omar",
             outcome="approved",
             notes="Nice room",
@@ -78,7 +79,7 @@ def test_erase_without_history_deletes_everything(db, client):
 def test_erase_is_refused_while_hosting(db, client):
     h = make_host(db, client)
     fam = make_family(db, status="placed")
-    db.session.add(Placement(family_id=fam.id, host_id=h.id, persons=4, start_date=dt.date.today()))
+    db.session.add(Placement(family_id=fam.id, host_id=h.id, persons=4, start_date=clock.today()))
     db.session.commit()
     assert "erase-password" not in client.get("/host/my-data").get_data(as_text=True)
     resp = client.post("/host/my-data/erase", data={"erase-password": GOOD_PASSWORD})
@@ -103,7 +104,7 @@ def test_erase_with_placement_history_pseudonymises(db, client):
     db.session.add(
         HomeVisit(
             host_id=h.id,
-            visited_on=dt.date.today(),
+            visited_on=clock.today(),
             visited_by_name="Omar",
             outcome="approved",
             notes="Nice room",

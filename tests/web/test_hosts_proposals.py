@@ -8,6 +8,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from ebo import clock
 from ebo.models import (
     AuditEvent,
     Family,
@@ -41,7 +42,7 @@ def make_family(db, status="proposed"):
     school = School(code=uuid.uuid4().hex[:8], name="Hemliga skolan", lat=59.0, lon=18.0)
     db.session.add(school)
     db.session.flush()
-    year = dt.date.today().year
+    year = clock.today().year
     fam = Family(
         dossier_number=f"DOSSIER-4711-{uuid.uuid4().hex[:6]}",
         contact_name="Amal Hidden Surname",
@@ -110,7 +111,7 @@ def test_after_confirmation_contact_first_name_and_phone_and_coordinator(db, cli
             host_id=h.id,
             proposal_id=p.id,
             persons=4,
-            start_date=dt.date.today(),
+            start_date=clock.today(),
             confirmed_by=coord.id,
         )
     )
@@ -196,7 +197,7 @@ def test_proposal_waiting_email_has_no_family_details(app, db, client):
 def test_summary_never_carries_sensitive_keys(db, client):
     h = make_host(db, client)
     p = make_proposal(db, h)
-    summary = hosts.proposal_summary(db.session.get(Proposal, p.id), dt.date.today())
+    summary = hosts.proposal_summary(db.session.get(Proposal, p.id), clock.today())
     assert not {
         "dossier_number",
         "notes",

@@ -8,12 +8,13 @@ import re
 import pytest
 from flask_babel import force_locale
 
+from ebo import clock
 from ebo.extensions import db as _db
 from ebo.models.types import add_months, start_of_day_utc
 from ebo.services import preparedness as prep
 from tests.factories import make_host, make_unit
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _host(postal_code: str, **kw):

@@ -39,11 +39,13 @@ def test_report_shows_latest_drill_and_change_since_previous(db, client, make_us
 
     user = _world(make_user)
     drills.start_drill(user, time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     first = _db.session.scalar(sa.select(Drill))
     first.created_at = first.created_at - dt.timedelta(days=365)  # last year's drill
     make_host(beds=5)  # one more host this year: 5 more free beds
     _db.session.commit()
     drills.start_drill(user, time_limit_s=10)
+    _db.session.commit()  # the drill runs once the transaction commits
     latest = _db.session.scalars(sa.select(Drill).order_by(Drill.created_at.desc())).first()
     assert latest.summary["host_beds"] - first.summary["host_beds"] == 5
 

@@ -42,6 +42,7 @@ def test_run_stores_proposals_figures_and_replay_files(world):
     from ebo.models import AuditEvent, MatchingRun
 
     run = runs.start_run(_params(), world["user"])
+    _db.session.commit()  # the job is handed to the worker when the caller's transaction commits
     _db.session.expire_all()
     run = _db.session.get(MatchingRun, run.id)
     assert run.state == "done", run.error
@@ -79,13 +80,17 @@ def test_failing_run_is_failed_with_reason_and_writes_nothing(world, monkeypatch
 
     monkeypatch.setattr(matching, "solve", broken)
     run = runs.start_run(_params(), world["user"])
+    _db.session.commit()  # the job is handed to the worker when the caller's transaction commits
     _db.session.expire_all()
     run = _db.session.get(MatchingRun, run.id)
     assert run.state == "failed" and "out of memory" in run.error
     assert run.active_lock is None and _proposals(run.id) == []
     # The lock is free again: the next run may start.
     monkeypatch.undo()
-    assert runs.start_run(_params(), world["user"]).state in ("done", "queued", "running")
+    again = runs.start_run(_params(), world["user"])
+    _db.session.commit()
+    _db.session.expire_all()
+    assert _db.session.get(MatchingRun, again.id).state == "done"
 
 
 def test_run_solves_in_a_child_process(world, app, monkeypatch):
@@ -93,6 +98,7 @@ def test_run_solves_in_a_child_process(world, app, monkeypatch):
 
     monkeypatch.setitem(app.config, "MATCH_IN_PROCESS", False)
     run = runs.start_run(_params(), world["user"])
+    _db.session.commit()  # the job is handed to the worker when the caller's transaction commits
     _db.session.expire_all()
     run = _db.session.get(MatchingRun, run.id)
     assert run.state == "done", run.error
@@ -105,6 +111,7 @@ def test_embedded_thread_runs_in_background(world, app, monkeypatch):
 
     monkeypatch.setitem(app.config, "RUNS_MODE", "thread")
     run = runs.start_run(_params(), world["user"])
+    _db.session.commit()  # the job is handed to the worker when the caller's transaction commits
     wait_for_embedded(app)
     _db.session.expire_all()
     run = _db.session.get(MatchingRun, run.id)
@@ -125,6 +132,7 @@ def test_rq_worker_runs_the_job(world, app, monkeypatch):
     monkeypatch.setitem(app.config, "RUNS_MODE", "rq")
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     run = runs.start_run(_params(), world["user"])
+    _db.session.commit()  # the job is handed to the worker when the caller's transaction commits
     _db.session.expire_all()
     assert _db.session.get(MatchingRun, run.id).state == "queued"
     run_rq_worker(app, burst=True)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from ebo import clock
 from ebo.models import AuditEvent, EmailMessage, HomeVisit, HostHousehold
 from tests.conftest import PASSWORD, login
 from tests.web.test_hosts_register import make_host
@@ -42,7 +43,7 @@ def test_visit_then_approve_sends_the_email(app, db, client, make_user):
     db.session.expire_all()
     assert db.session.get(HostHousehold, h.id).vetting_status == "registered"
     # a visit in the future is refused
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + dt.timedelta(days=1)).isoformat()
     resp = c.post(
         f"/vetting/hosts/{h.id}/visits",
         data={"visit-visited_on": tomorrow, "visit-visited_by": "Omar", "visit-outcome": "approved"},
@@ -51,7 +52,7 @@ def test_visit_then_approve_sends_the_email(app, db, client, make_user):
     resp = c.post(
         f"/vetting/hosts/{h.id}/visits",
         data={
-            "visit-visited_on": dt.date.today().isoformat(),
+            "visit-visited_on": clock.today().isoformat(),
             "visit-visited_by": "Omar Said",
             "visit-outcome": "approved",
             "visit-notes": "Bright room",
@@ -69,7 +70,7 @@ def test_visit_then_approve_sends_the_email(app, db, client, make_user):
     db.session.expire_all()
     h = db.session.get(HostHousehold, h.id)
     assert h.vetting_status == "approved" and h.vetting_decided_by == coord.id
-    assert h.takes_part_in_matching(dt.date.today())
+    assert h.takes_part_in_matching(clock.today())
     assert db.session.scalar(sa.select(EmailMessage).where(EmailMessage.kind == "host_approved")).to_addr == h.email
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "host_approved"))
     assert f"/vetting/hosts/{h.id}" not in c.get("/vetting/").get_data(as_text=True)
