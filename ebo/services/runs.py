@@ -159,11 +159,6 @@ def _reason(e: Exception) -> str:
     return text[:2000]
 
 
-def run_day() -> dt.date:
-    """Today in Sweden; kept for older importers, use ebo.clock.today()."""
-    return clock.today()
-
-
 def _build_match(run: MatchingRun, today: dt.date) -> ms.Instance:
     """A matching run's instance: today's families, hosts, units and schools from the database."""
     p = run.params or {}
