@@ -64,7 +64,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("host", "vard@demo.sjovik.se", "Karin Sjöberg"),
 ]
 
-#: Matching parameters as in matching-io.md.
+#: Matching parameters as in docs/matching-format.md.
 PARAMS = {
     "max_school_km": 5.0,
     "min_stay_days": 90,
