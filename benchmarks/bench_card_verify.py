@@ -16,14 +16,14 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ebo import create_app  # noqa: E402
+from ebo import clock, create_app  # noqa: E402
 from ebo.extensions import db  # noqa: E402
 
 TARGET_MS = 50.0
@@ -51,7 +51,7 @@ def seed(n_cards: int, rng: random.Random) -> list:
     from ebo.services import cards as svc
 
     now = datetime.now(UTC).replace(tzinfo=None)
-    today = date.today()
+    today = clock.today()
     families, members, cards, photos = [], [], [], []
     encrypted = svc._fernet().encrypt(svc.prepare_photo(_photo()))
     statuses = ["active"] * 17 + ["suspended", "replaced", "withdrawn"]
@@ -66,9 +66,10 @@ def seed(n_cards: int, rng: random.Random) -> list:
         name = rng.choice(FIRST)
         members.append({"id": mid, "family_id": fid, "kind": "adult", "first_name": name, "birth_year": 1990,
                         "position": i % 3})
+        until = today + timedelta(days=rng.randint(-30, 400))
         cards.append({"id": cid, "number": f"B{i:07d}", "family_id": fid, "member_id": mid, "first_name": name,
-                      "language": rng.choice(LANGS), "valid_from": today,
-                      "valid_until": today + timedelta(days=rng.randint(-30, 400)), "status": rng.choice(statuses),
+                      "language": rng.choice(LANGS), "valid_from": min(today, until) - timedelta(days=300),
+                      "valid_until": until, "status": rng.choice(statuses),
                       "created_at": now})
         if i % 10 == 0:
             photos.append({"id": uuid.uuid4(), "card_id": cid, "content_type": "image/jpeg", "data": encrypted})
@@ -106,7 +107,7 @@ def main(argv=None) -> int:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
                       "INSTANCE_PATH": str(tmp), "RATELIMIT_ENABLED": False})
     rng = random.Random(args.seed)
-    from ebo.models import WelcomeCard
+    from ebo.models import CardPhoto, WelcomeCard
     from ebo.services import cards as svc
 
     with app.app_context():
@@ -117,8 +118,8 @@ def main(argv=None) -> int:
         print(f"database: {url.split('@')[-1]}")
         print(f"seeded {args.cards} cards in {time.perf_counter() - t0:.1f} s; figures: {svc.figures()}")
         rows = db.session.execute(sa.select(WelcomeCard.id, WelcomeCard.status, WelcomeCard.valid_until)).all()
-        photo_ids = {r[0] for r in db.session.execute(sa.text("SELECT card_id FROM card_photos"))}
-        today = date.today()
+        photo_ids = set(db.session.scalars(sa.select(CardPhoto.card_id)))
+        today = clock.today()
         valid = [r.id for r in rows if r.status == "active" and r.valid_until >= today and r.id not in photo_ids]
         with_photo = [r.id for r in rows if r.status == "active" and r.valid_until >= today and r.id in photo_ids]
         suspended = [r.id for r in rows if r.status == "suspended" and r.valid_until >= today]
