@@ -40,6 +40,14 @@ class CardActionForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
+class ReissueForm(FlaskForm):
+    """Reissue a card after loss or with a new end date."""
+
+    valid_until = DateField(_l("New end date (optional)"), validators=[Optional()],
+                            description=_l("Leave empty to keep the current end date."))
+    submit = SubmitField(_l("Reissue after loss"))
+
+
 class PartnerForm(FlaskForm):
     """A card partner and what the card gives there."""
 

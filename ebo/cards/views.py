@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ebo import clock
-from ebo.cards.forms import PARTNER_KINDS, CardActionForm, IssueCardForm, PartnerForm
+from ebo.cards.forms import PARTNER_KINDS, CardActionForm, IssueCardForm, PartnerForm, ReissueForm
 from ebo.cards.texts import card_text, direction
 from ebo.extensions import db
 from ebo.models import CardPartner, Family, FamilyMember, MunicipalitySettings, WelcomeCard
@@ -115,7 +115,9 @@ def card(card_id: uuid.UUID):
     """One card: front, back and phone version, the PDF, and the actions."""
     c = _card(card_id)
     audit.record("card_view", "welcome_card", c.id)
+    family = db.session.get(Family, c.family_id)
     return render_template("cards/card.html", v=card_view(c, current_user, "card"), form=CardActionForm(),
+                           reissue_form=ReissueForm(), default_until=svc.default_valid_until(family),
                            status_names=STATUS_NAMES, live=c.status in svc.LIVE)
 
 
@@ -157,11 +159,13 @@ def pdf(card_id: uuid.UUID):
 def act(card_id: uuid.UUID, action: str):
     """Suspend, resume, reissue (after loss) or withdraw a card."""
     c = _card(card_id)
-    if not CardActionForm().validate_on_submit():
-        abort(400)
+    form = ReissueForm() if action == "reissue" else CardActionForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a date such as 2027-06-30, or leave it empty."), "error")
+        return redirect(url_for("cards.card", card_id=c.id))
     try:
         if action == "reissue":
-            new = svc.reissue(c, current_user)
+            new = svc.reissue(c, current_user, valid_until=form.valid_until.data)
             flash(_("A new card %(number)s was issued. The old card no longer works.", number=new.number),
                   "success")
             return redirect(url_for("cards.card", card_id=new.id))

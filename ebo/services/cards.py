@@ -339,13 +339,15 @@ def withdraw(card: WelcomeCard, actor) -> None:
     _change(card, CardStatus.WITHDRAWN, "card_withdraw", actor, LIVE)
 
 
-def reissue(card: WelcomeCard, actor, today: dt.date | None = None) -> WelcomeCard:
-    """Replace a lost card: the old one stops working at once; the new one has a new number and token."""
-    _change(card, CardStatus.REPLACED, "card_replace", actor, LIVE)
+def reissue(card: WelcomeCard, actor, today: dt.date | None = None, valid_until: dt.date | None = None) -> WelcomeCard:
+    """Replace a card (lost, or a new end date): the old one stops at once; the new one has a new number and token."""
     today = today or clock.today()
+    if valid_until is not None and valid_until < today:
+        raise CardError(_l("The validity would already have ended. Choose a later date."))
+    _change(card, CardStatus.REPLACED, "card_replace", actor, LIVE)
     new = WelcomeCard(number=new_number(), family_id=card.family_id, member_id=card.member_id,
                       first_name=card.first_name, language=card.language, valid_from=today,
-                      valid_until=max(card.valid_until, today), status=CardStatus.ACTIVE,
+                      valid_until=valid_until or max(card.valid_until, today), status=CardStatus.ACTIVE,
                       replaces_id=card.id, issued_by=getattr(actor, "id", None))
     db.session.add(new)
     db.session.flush()

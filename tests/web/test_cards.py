@@ -431,3 +431,23 @@ def test_staff_pages_are_in_swedish(client, db, family, caseworker):
     page = client.get(f"/cards/{card.id}").text
     assert "Stäng av" in page and "Återkalla" in page and "Kortet som PDF" in page
     assert "Publik nyckel" in client.get("/cards/key").text
+
+
+def test_reissue_with_a_new_end_date_after_the_permit_decision(client, db, family, caseworker):
+    card = _issue(family, db)
+    family.permit_decided_on = clock.today()
+    db.session.commit()
+    page = client.get(f"/cards/{card.id}").text
+    assert "Ersätt efter förlust" in page and 'name="valid_until"' in page
+    resp = client.post(f"/cards/{card.id}/reissue", data={"valid_until": "2001-01-01"})
+    assert resp.status_code == 302
+    db.session.refresh(card)
+    assert card.status == "active"  # refused: nothing changed
+    resp = client.post(f"/cards/{card.id}/reissue", data={"valid_until": "not a date"})
+    assert resp.status_code == 302 and card.status == "active"
+    until = clock.today() + dt.timedelta(days=90)
+    resp = client.post(f"/cards/{card.id}/reissue", data={"valid_until": until.isoformat()})
+    assert resp.status_code == 302
+    new = db.session.scalar(sa.select(WelcomeCard).where(WelcomeCard.replaces_id == card.id))
+    assert new.valid_until == until and svc.verify(svc.make_token(new)).verdict == svc.Verdict.VALID
+    assert svc.verify(svc.make_token(card)).verdict == svc.Verdict.NOT_VALID
