@@ -137,5 +137,5 @@ def card_text(language: str) -> dict[str, str]:
 
 
 def direction(language: str) -> str:
-    """"rtl" for Arabic and Persian, else "ltr"."""
+    """Return the text direction: rtl for Arabic and Persian, else ltr."""
     return "rtl" if language in RTL else "ltr"

@@ -39,6 +39,7 @@ SIGNATURE_LEN = 64
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_SIDE = 600
+PHOTO_MAX_PIXELS = 40_000_000  # refuse giant pictures before decoding them
 DEFAULT_GRACE_DAYS = 90
 DEFAULT_DAYS_WITHOUT_DECISION = 365
 LIVE = (CardStatus.ACTIVE, CardStatus.SUSPENDED)
@@ -212,6 +213,8 @@ def prepare_photo(data: bytes) -> bytes:
         with Image.open(io.BytesIO(data)) as img:
             if img.format not in ("JPEG", "PNG", "WEBP"):
                 raise CardError(_l("The photo must be a JPEG, PNG or WebP picture."))
+            if img.width * img.height > PHOTO_MAX_PIXELS:
+                raise CardError(_l("The photo is too large (at most 5 MB)."))
             img = ImageOps.exif_transpose(img).convert("RGB")
             img.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
             out = io.BytesIO()

@@ -112,6 +112,12 @@ def test_issue_refuses_a_bad_photo_a_second_card_and_a_past_date(client, db, fam
                        content_type="multipart/form-data")
     assert resp.status_code == 400
     assert "kunde inte läsas som en bild" in resp.text
+    huge = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(huge, "PNG")  # small file, 48 million pixels
+    resp = client.post(url, data={"first_name": "Rana", "language": "sv",
+                                  "photo": (io.BytesIO(huge.getvalue()), "x.png")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "Fotot är för stort" in resp.text
     resp = client.post(url, data={"first_name": "Rana", "language": "sv", "valid_until": "2001-01-01"})
     assert resp.status_code == 400 and "redan ha gått ut" in resp.text
     resp = client.post(url, data={"first_name": "", "language": "sv"})
