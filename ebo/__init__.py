@@ -30,6 +30,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("ebo.runs.views", "/runs"),
     ("ebo.placements.views", "/placements"),
     ("ebo.preparedness.views", "/preparedness"),
+    ("ebo.cards.views", "/cards"),
 ]
 
 

@@ -21,7 +21,7 @@ NAV: dict[str, list[tuple[str, object]]] = {
                    ("preparedness.dashboard", _l("Plus 5 %"))],
     "admin": [("admin.users", _l("Accounts")), ("admin.settings", _l("Settings")), ("admin.audit", _l("Audit log")),
               ("families.index", _l("Families")), ("placements.overview", _l("Placements")),
-              ("preparedness.dashboard", _l("Plus 5 %"))],
+              ("preparedness.dashboard", _l("Plus 5 %")), ("cards.partners", _l("Card partners"))],
 }
 
 

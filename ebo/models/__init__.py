@@ -6,6 +6,7 @@ comment (docs/security.md S20).
 """
 
 from ebo.models.audit import AuditEvent, AuditLogIsAppendOnly
+from ebo.models.card import CARD_LANGUAGES, CardPartner, CardPhoto, CardStatus, PartnerKind, WelcomeCard
 from ebo.models.drill import Drill
 from ebo.models.family import (
     Family,
@@ -37,10 +38,14 @@ from ebo.models.user import STAFF_ROLES, Role, User, new_session_token
 
 __all__ = [
     "ACTIVE_RUN_STATES",
+    "CARD_LANGUAGES",
     "STAFF_ROLES",
     "AddressPoint",
     "AuditEvent",
     "AuditLogIsAppendOnly",
+    "CardPartner",
+    "CardPhoto",
+    "CardStatus",
     "Drill",
     "EmailMessage",
     "EndReason",
@@ -59,6 +64,7 @@ __all__ = [
     "MatchingRun",
     "MemberKind",
     "MunicipalitySettings",
+    "PartnerKind",
     "PermitDecision",
     "Placement",
     "Proposal",
@@ -72,6 +78,7 @@ __all__ = [
     "User",
     "VettingStatus",
     "VisitOutcome",
+    "WelcomeCard",
     "add_months",
     "new_session_token",
     "normalise_street",

@@ -87,6 +87,7 @@ class Dashboard:
     reconfirm_months: int
     total: Capacity
     areas: list[Capacity]
+    cards: dict[str, int] = field(default_factory=dict)  # welcome cards: issued, active, suspended, expired
 
     @property
     def host_coverage(self) -> float | None:
@@ -164,6 +165,7 @@ def _add_host(c: Capacity, r, ready_since: dt.datetime, due_before: dt.datetime)
 def dashboard(today: dt.date | None = None) -> Dashboard:
     """The Plus 5 % figures for `today`, for the municipality and per postal area."""
     from ebo.models import HousingUnit, MunicipalitySettings
+    from ebo.services.cards import figures as card_figures
 
     today = today or dt.datetime.now(dt.UTC).date()
     s = MunicipalitySettings.get()
@@ -190,7 +192,8 @@ def dashboard(today: dt.date | None = None) -> Dashboard:
                      key=lambda c: (c.area == UNKNOWN_AREA, c.area))
     return Dashboard(today=today, name=s.name or "", population=s.population or 0, households=s.households or 0,
                      target_percent=s.target_percent, target_persons=s.target_persons,
-                     one_in_ten=s.one_in_ten_households, reconfirm_months=months, total=total, areas=ordered)
+                     one_in_ten=s.one_in_ten_households, reconfirm_months=months, total=total, areas=ordered,
+                     cards=card_figures(today))
 
 
 def _beds_phrase(bucket: str) -> str:

@@ -47,6 +47,9 @@ def pseudonymise(family) -> None:
     db.session.execute(sa.update(Proposal).where(Proposal.family_id == family.id)
                        .values(decline_reason=None, coordinator_note=None)
                        .execution_options(synchronize_session=False))
+    from ebo.services.cards import erase_for_family
+
+    erase_for_family(family.id)  # card photos and first names go with the family
     family.pseudonymised_at = utcnow()
 
 

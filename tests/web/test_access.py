@@ -18,7 +18,9 @@ EVERYONE = frozenset(ROLES)
 ADMIN_ONLY = frozenset({"admin"})
 
 # The explicit public list. Adding a public page is a deliberate act: it must be added here too.
-PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static", "hosts.register"}
+PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static", "hosts.register",
+          # welcome cards (issue 17): partners check a card with no account
+          "cards.verify", "cards.phone", "cards.key", "cards.revoked"}
 
 # Role × endpoint matrix: which roles may GET each endpoint; every other role gets 403 or 404.
 # A feature blueprint adds its rows here (the completeness test fails until it does).
@@ -70,6 +72,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "placements.stay_on": frozenset({"caseworker"}),
     "placements.export": frozenset({"caseworker"}),
     "placements.overview": frozenset({"coordinator", "caseworker", "admin"}),
+    # welcome cards (issue 17): caseworkers only (cards show photos); admins keep the partners; checks are public
+    **{f"cards.{ep}": frozenset({"caseworker"}) for ep in ("family", "issue", "card", "print_card", "pdf", "act")},
+    "cards.partners": ADMIN_ONLY,
+    "cards.partner": ADMIN_ONLY,
+    **{f"cards.{ep}": EVERYONE for ep in ("verify", "phone", "key", "revoked")},
 }
 
 # URL parameters that should name a real object for the matrix: (endpoint, argument) -> f(current user).

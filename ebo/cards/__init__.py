@@ -1,0 +1,1 @@
+"""Welcome cards (välkommenkort): issue, print, verify."""
