@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 from pathlib import Path
 
@@ -75,9 +74,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     import ebo.models  # noqa: F401  (register every table on db.metadata)
 
     for module_name, prefix in BLUEPRINTS:
-        package = module_name.rsplit(".", 1)[0]
-        if importlib.util.find_spec(package) is None or importlib.util.find_spec(module_name) is None:
-            continue  # a feature not yet built in this checkout
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
 

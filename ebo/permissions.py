@@ -12,6 +12,7 @@ from ebo.models.user import STAFF_ROLES, Role
 HOST, COORDINATOR, CASEWORKER, ADMIN = Role.HOST, Role.COORDINATOR, Role.CASEWORKER, Role.ADMIN
 
 # The role groups of the application, named once. Views use these in role_required(...).
+ALL_ROLES = tuple(Role)                      # every role, hosts included: host, coordinator, caseworker, admin
 STAFF = tuple(sorted(STAFF_ROLES))           # every staff role: coordinator, caseworker, admin
 RUN_ROLES = (COORDINATOR, ADMIN)             # start, review and confirm matching runs; start drills
 VETTING_ROLES = (COORDINATOR,)               # vet host households

@@ -11,13 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TelField,
@@ -31,13 +29,10 @@ from wtforms.validators import (  # noqa: I001
     Length,
     NumberRange,
     Optional,
-    StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ebo.auth.forms import NewPasswordMixin
-from ebo.formutil import choices
+from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices
 from ebo.services import accounts
 from ebo.services.hosts import LANGUAGES, normalise_phone, normalise_postal_code
 
@@ -57,36 +52,6 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(_l("Enter a whole number, for example 2."))
         self.data = int(raw)
-
-
-class DayField(DateField):
-    """A date field (YYYY-MM-DD, as browsers send it) with a friendly error and a sane year range."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        raw = valuelist[0].strip()
-        try:
-            value = dt.date.fromisoformat(raw) if len(raw) <= 10 else None
-        except ValueError:
-            value = None
-        if value is None or not 2000 <= value.year <= 2100:
-            self.data = None
-            raise ValueError(_l("Enter a date as year-month-day, for example 2026-09-01."))
-        self.data = value
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes for one list value."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        values = {c.value if hasattr(c, "value") else c[0] for c in self.choices}
-        if any(d not in values for d in self.data or []):
-            raise StopValidation(_l("Choose languages from the list."))
 
 
 def _int(label, low, high, hint=None, required=True):
@@ -150,6 +115,7 @@ class OfferForm(FlaskForm):
         _l("Languages spoken in the home"),
         choices=choices(LANGUAGES),
         validators=[DataRequired(_l("Choose at least one language."))],
+        invalid_message=_l("Choose languages from the list."),
     )
     available_from = DayField(
         _l("Available from"), validators=[Optional()], description=_l("Leave empty if the room is free now.")

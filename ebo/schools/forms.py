@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ebo.families.forms import ImportForm, NoNulMixin  # noqa: F401  (the same upload form)
+from ebo.formutil import NoNulMixin
 
 
 class SchoolForm(NoNulMixin, FlaskForm):

@@ -12,12 +12,11 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ebo.extensions import db
+from ebo.permissions import ALL_ROLES
 from ebo.services import audit
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-ROLES = ("host", "coordinator", "caseworker", "admin")
-STAFF_ROLES = ("coordinator", "caseworker", "admin")
 
 # A hash of a throw-away password, so that a login for an unknown email costs as much as a real one.
 _DUMMY_HASH: str | None = None
@@ -112,7 +111,7 @@ def create_user(email: str, password: str, role: str, name: str = "", actor=None
     from ebo.models import User
 
     email = email.strip().lower()
-    if role not in ROLES:
+    if role not in ALL_ROLES:
         raise AccountError(_("Unknown role."))
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise AccountError(_("An account with this email already exists."))
@@ -146,7 +145,7 @@ def change_password(user, new_password: str) -> None:
 
 def set_role(user, role: str, actor) -> None:
     """Change a user's role (admins only; audited)."""
-    if role not in ROLES:
+    if role not in ALL_ROLES:
         raise AccountError(_("Unknown role."))
     old = user.role
     user.role = role

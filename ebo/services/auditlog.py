@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import Role, User
 
 PER_PAGE = 50
 
@@ -46,8 +47,6 @@ def search(f: AuditFilters, page: int = 1):
 
 def actors(events) -> dict:
     """The users behind a page of events, by id (erased users are simply absent)."""
-    from ebo.models import User
-
     ids = {e.actor_id for e in events if e.actor_id is not None}
     if not ids:
         return {}
@@ -63,6 +62,4 @@ def actions() -> list[str]:
 
 def staff_users():
     """Staff accounts, for the 'by user' filter (ids, never emails, go into the URL)."""
-    from ebo.models import User
-
-    return db.session.scalars(sa.select(User).where(User.role != "host").order_by(User.name, User.email)).all()
+    return db.session.scalars(sa.select(User).where(User.role != Role.HOST).order_by(User.name, User.email)).all()

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ebo.families.forms import NoNulMixin
+from ebo.formutil import NoNulMixin
 
 
 class UnitForm(NoNulMixin, FlaskForm):
