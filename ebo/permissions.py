@@ -36,10 +36,3 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
-
-
-def require_owner(obj, owner_attr: str = "user_id"):
-    """404 unless `obj` exists and belongs to the current user (a host reaches only its own records)."""
-    if obj is None or getattr(obj, owner_attr, None) != current_user.id:
-        abort(404)
-    return obj

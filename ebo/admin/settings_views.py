@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from ebo.admin.views import bp
 from ebo.extensions import db
 from ebo.formutil import ImportForm, NoNulMixin
+from ebo.models import AddressPoint
 from ebo.permissions import ADMIN, REGISTRY_ROLES, role_required
 from ebo.services import imports
 from ebo.services import settings as svc
@@ -64,8 +65,6 @@ def settings():
 @role_required(*REGISTRY_ROLES)
 def addresses():
     """Import the address table (postal code, street, town, coordinates) used to place addresses offline."""
-    from ebo.models import AddressPoint
-
     form = ImportForm()
     result = None
     if form.validate_on_submit():

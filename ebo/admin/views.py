@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from ebo.admin.forms import StaffUserForm, UserChangeForm
 from ebo.extensions import db
+from ebo.models import User
 from ebo.permissions import ADMIN, ALL_ROLES, role_required
 from ebo.services import accounts
 
@@ -22,8 +23,6 @@ PER_PAGE = 50
 @role_required(ADMIN)
 def users():
     """All accounts, staff first, paginated."""
-    from ebo.models import User
-
     role = request.args.get("role", "")
     query = sa.select(User).order_by(User.role, User.email)
     if role in ALL_ROLES:
@@ -53,8 +52,6 @@ def new_user():
 @role_required(ADMIN)
 def edit_user(user_id: uuid.UUID):
     """Change a user's role or deactivate the account."""
-    from ebo.models import User
-
     user = db.session.get(User, user_id) or abort(404)
     form = UserChangeForm(role=user.role, active="1" if user.active else "0")
     if form.validate_on_submit():

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 from flask.cli import with_appcontext
 
+from ebo import clock
 from ebo.extensions import db
 
 
@@ -22,7 +23,7 @@ def send_reminders_command(today: dt.datetime | None) -> None:
     """Email every host whose offer needs reconfirmation within 30 days (each reminder once)."""
     from ebo.services.reminders import send_reconfirmation_reminders
 
-    day = today.date() if today else dt.date.today()
+    day = today.date() if today else clock.today()
     try:
         n = send_reconfirmation_reminders(day)
         db.session.commit()

@@ -5,8 +5,6 @@ Every form binds only its declared fields; role, vetting status or state can nev
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -32,7 +30,9 @@ from wtforms.validators import (  # noqa: I001
     ValidationError,
 )
 
+from ebo import clock
 from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices
+from ebo.models import User
 from ebo.services import accounts
 from ebo.services.hosts import LANGUAGES, normalise_phone, normalise_postal_code
 
@@ -154,7 +154,7 @@ class OfferForm(FlaskForm):
             return
         if self.available_from.data and field.data <= self.available_from.data:
             raise ValidationError(_l("The end date must come after the start date."))
-        if field.data < dt.date.today():
+        if field.data < clock.today():
             raise ValidationError(_l("The end date has already passed."))
 
     def offer_data(self) -> dict:
@@ -213,7 +213,6 @@ class RegistrationForm(NewPasswordMixin, OfferForm):
         import sqlalchemy as sa
 
         from ebo.extensions import db
-        from ebo.models import User
 
         email = (field.data or "").strip().lower()
         if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:

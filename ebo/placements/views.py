@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from ebo.models import MunicipalitySettings
 from ebo.permissions import CASEWORKER, PLACEMENT_ROLES, STAFF, role_required
 from ebo.placements.forms import (
     END_REASONS,
@@ -177,8 +178,6 @@ def _month_label(day, first: bool) -> str:
 @role_required(*STAFF)
 def overview():
     """Figures and charts: persons housed over time, children's school distances, follow-ups due."""
-    from ebo.models import MunicipalitySettings
-
     on = svc.today()
     max_km = MunicipalitySettings.get().default_max_school_km
     over_time = svc.housed_over_time(on)

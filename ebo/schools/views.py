@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.formutil import ImportForm
+from ebo.models import School
 from ebo.permissions import CASEWORKER, STAFF, role_required
 from ebo.schools.forms import SchoolForm
 from ebo.services import imports
@@ -61,8 +62,6 @@ def new():
 @role_required(CASEWORKER)
 def edit(school_id: uuid.UUID):
     """Change a school."""
-    from ebo.models import School
-
     school = db.session.get(School, school_id) or abort(404)
     form = SchoolForm(obj=school)
     return _save(form, school) or render_template("schools/form.html", form=form, school=school)

@@ -12,6 +12,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ebo.extensions import db
+from ebo.models import User
+from ebo.models.types import utcnow
 from ebo.permissions import ALL_ROLES
 from ebo.services import audit
 
@@ -69,8 +71,6 @@ def context_words(email: str = "", name: str = "") -> tuple[str, ...]:
 
 def authenticate(email: str, password: str):
     """The active user with this email and password, rehashing the stored hash if needed; else None."""
-    from ebo.models import User
-
     global _DUMMY_HASH
     ph = hasher()
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
@@ -108,8 +108,6 @@ class AccountError(ValueError):
 
 def create_user(email: str, password: str, role: str, name: str = "", actor=None, check_policy: bool = True):
     """Create a user with a hashed password; refuses duplicates and weak passwords."""
-    from ebo.models import User
-
     email = email.strip().lower()
     if role not in ALL_ROLES:
         raise AccountError(_("Unknown role."))
@@ -135,8 +133,6 @@ def rotate_session_token(user) -> None:
 
 def change_password(user, new_password: str) -> None:
     """Set a new password (policy checked by the form) and revoke other sessions."""
-    from ebo.models.types import utcnow
-
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     rotate_session_token(user)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ebo.extensions import db
-from ebo.models import Role, User
+from ebo.models import AuditEvent, Role, User
 
 PER_PAGE = 50
 
@@ -32,8 +32,6 @@ def parse_uuid(value: str | None) -> uuid.UUID | None:
 
 def search(f: AuditFilters, page: int = 1):
     """One page of audit events, newest first."""
-    from ebo.models import AuditEvent
-
     query = sa.select(AuditEvent)
     if f.family_id is not None:
         query = query.where(AuditEvent.object_type == "family", AuditEvent.object_id == str(f.family_id))
@@ -55,8 +53,6 @@ def actors(events) -> dict:
 
 def actions() -> list[str]:
     """The actions present in the log, for the filter."""
-    from ebo.models import AuditEvent
-
     return list(db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 

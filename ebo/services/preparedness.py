@@ -15,7 +15,10 @@ import sqlalchemy as sa
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
+from ebo import clock
 from ebo.extensions import db
+from ebo.models import HostHousehold as H
+from ebo.models import HousingUnit, MunicipalitySettings
 from ebo.models.types import add_months, start_of_day_utc
 
 SIZE_BUCKETS = ("1", "2", "3", "4", "5", "6+")
@@ -122,7 +125,6 @@ class Dashboard:
 
 
 def _host_rows():
-    from ebo.models import HostHousehold as H
 
     return db.session.execute(sa.select(
         H.postal_code, H.beds, H.beds_used, H.families_placed, H.max_families, H.vetting_status, H.state,
@@ -163,9 +165,7 @@ def _add_host(c: Capacity, r, ready_since: dt.datetime, due_before: dt.datetime)
 
 def dashboard(today: dt.date | None = None) -> Dashboard:
     """The Plus 5 % figures for `today`, for the municipality and per postal area."""
-    from ebo.models import HousingUnit, MunicipalitySettings
-
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or clock.today()
     s = MunicipalitySettings.get()
     months = s.reconfirm_months or 12
     # Ready: reconfirmed on or after this moment (as HostHousehold.matching_clause); due: before the second.

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.extensions import db
+from ebo.models import HousingUnit
 from ebo.permissions import CASEWORKER, STAFF, role_required
 from ebo.services import schools as school_svc
 from ebo.services import units as svc
@@ -62,8 +63,6 @@ def new():
 @role_required(CASEWORKER)
 def edit(unit_id: uuid.UUID):
     """Change a housing unit."""
-    from ebo.models import HousingUnit
-
     unit = db.session.get(HousingUnit, unit_id) or abort(404)
     form = UnitForm(obj=unit)
     return _save(form, unit) or render_template("units/form.html", form=form, unit=unit)
