@@ -160,7 +160,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
         if e.code == 403:
-            from ebo.services import audit
+            from ebo.services import audit  # local: ebo.services.audit imports ebo.security (client_ip)
 
             audit.record("authz_denied", "endpoint", request.endpoint or request.path[:64])
         messages = {

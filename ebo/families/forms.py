@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -98,8 +100,6 @@ class FamilyForm(NoNulMixin, FlaskForm):
 
     def filled_members(self) -> list[svc.MemberData]:
         """The member rows that were filled in, as service data."""
-        import uuid
-
         out = []
         for entry in self.members:
             f = entry.form

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from ebo import clock
 from ebo.extensions import db
+from ebo.services.reminders import send_reconfirmation_reminders
 
 
 @click.command("send-reminders")
@@ -21,7 +22,6 @@ from ebo.extensions import db
 @with_appcontext
 def send_reminders_command(today: dt.datetime | None) -> None:
     """Email every host whose offer needs reconfirmation within 30 days (each reminder once)."""
-    from ebo.services.reminders import send_reconfirmation_reminders
 
     day = today.date() if today else clock.today()
     try:

@@ -5,7 +5,9 @@ Every form binds only its declared fields; role, vetting status or state can nev
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -31,10 +33,11 @@ from wtforms.validators import (  # noqa: I001
 )
 
 from ebo import clock
+from ebo.extensions import db
 from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices
 from ebo.models import User
 from ebo.services import accounts
-from ebo.services.hosts import LANGUAGES, normalise_phone, normalise_postal_code
+from ebo.services.hosts import LANGUAGES, OFFER_FIELDS, normalise_phone, normalise_postal_code
 
 FREE_TEXT_MAX = 2000
 REASON_MAX = 1000
@@ -159,7 +162,6 @@ class OfferForm(FlaskForm):
 
     def offer_data(self) -> dict:
         """The declared offer fields as a dict for the service."""
-        from ebo.services.hosts import OFFER_FIELDS
 
         return {name: self[name].data for name in OFFER_FIELDS}
 
@@ -210,10 +212,6 @@ class RegistrationForm(NewPasswordMixin, OfferForm):
         return values
 
     def validate_email(self, field):
-        import sqlalchemy as sa
-
-        from ebo.extensions import db
-
         email = (field.data or "").strip().lower()
         if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
             self.email_taken = True
@@ -264,7 +262,5 @@ class PasswordConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
     def validate_password(self, field):
-        from flask_login import current_user
-
         if not accounts.verify_password(current_user, field.data or ""):
             raise ValidationError(_l("That is not your password."))

@@ -10,6 +10,7 @@ from flask import Flask
 from ebo import clock
 from ebo.extensions import db
 from ebo.models import MunicipalitySettings
+from ebo.services import retention
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +23,6 @@ def init_app(app: Flask) -> None:
               help="Count the retention period back from this date (default: today).")
 def purge_command(today_: dt.datetime | None) -> None:
     """Pseudonymise families whose placement ended more than the retention period ago."""
-    from ebo.services import retention
 
     day = today_.date() if today_ else clock.today()
     months = MunicipalitySettings.get().retention_months

@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ebo.extensions import db
-from ebo.models import User
+from ebo.models import User, new_session_token
 from ebo.models.types import utcnow
 from ebo.permissions import ALL_ROLES
 from ebo.services import audit
@@ -126,9 +126,7 @@ def create_user(email: str, password: str, role: str, name: str = "", actor=None
 
 def rotate_session_token(user) -> None:
     """Invalidate every session of `user` (logout, password change, deactivation)."""
-    import secrets
-
-    user.session_token = secrets.token_urlsafe(32)
+    user.session_token = new_session_token()
 
 
 def change_password(user, new_password: str) -> None:

@@ -20,6 +20,8 @@ from ebo.extensions import db
 from ebo.models import HostHousehold as H
 from ebo.models import HousingUnit, MunicipalitySettings
 from ebo.models.types import add_months, start_of_day_utc
+from ebo.services.charts import bar_chart, step_chart
+from ebo.services.prep_charts import stacked_bars
 
 SIZE_BUCKETS = ("1", "2", "3", "4", "5", "6+")
 DUE_WITHIN_DAYS = 30
@@ -245,8 +247,6 @@ def size_label(bucket: str) -> str:
 
 def dashboard_charts(d: Dashboard) -> dict:
     """The dashboard's charts, each with its data table."""
-    from ebo.services.charts import bar_chart
-    from ebo.services.prep_charts import stacked_bars
 
     t = d.total
     homes, units = _("in homes"), _("in municipal units")
@@ -280,7 +280,6 @@ def dashboard_charts(d: Dashboard) -> dict:
 
 def drill_charts(summary: dict) -> dict:
     """A drill result's charts: persons by family size and by postal area, with their tables."""
-    from ebo.services.prep_charts import stacked_bars
 
     series = [_("in homes"), _("in municipal units"), _("not housed")]
     by_size = stacked_bars(
@@ -299,7 +298,6 @@ def drill_charts(summary: dict) -> dict:
 
 def history_chart(drills: list):
     """Drill results over time (oldest first): persons in homes, in units and not housed."""
-    from ebo.services.charts import step_chart
 
     drills = [x for x in drills if x.summary][::-1]
     labels = [x.created_at.date().isoformat() for x in drills]

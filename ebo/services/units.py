@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
 from ebo.models import AddressPoint, HousingUnit, normalise_street
@@ -52,9 +53,6 @@ def lookup_point(postal_code: str | None, street: str | None) -> tuple[float, fl
 
 def save_unit(data: UnitData, unit=None, actor=None):
     """Add a unit or change `unit` (flushed); beds may not drop below the beds in use."""
-    from flask_babel import lazy_gettext as _l
-
-
     if unit is not None and data.beds < (unit.beds_used or 0):
         raise UnitError(_l("%(n)d beds are in use; the unit cannot have fewer beds than that.",
                            n=unit.beds_used), "beds")
