@@ -1,4 +1,4 @@
-"""Flask commands: create-user, demo, backup, restore, worker (feature commands live with their blueprints)."""
+"""Flask commands: create-user, demo, backup, restore, worker, and the feature commands (imports, purge, reminders)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,26 @@ import importlib.util
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
+from ebo import demo
 from ebo.extensions import db
+from ebo.families import cli as families_cli
+from ebo.hosts import cli as hosts_cli
+from ebo.permissions import ALL_ROLES
+from ebo.placements import cli as placements_cli
+from ebo.services import accounts, backup
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
-    __import__("ebo.families.cli", fromlist=["register"]).register(app)
-    __import__("ebo.placements.cli", fromlist=["init_app"]).init_app(app)
-    app.cli.add_command(__import__("ebo.hosts.cli", fromlist=["x"]).send_reminders_command)
+    families_cli.register(app)
+    placements_cli.init_app(app)
+    app.cli.add_command(hosts_cli.send_reminders_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(worker_command)
@@ -27,13 +34,11 @@ def init_app(app: Flask) -> None:
 @click.command("create-user")
 @with_appcontext
 @click.option("--email", prompt=True, help="The account's email address.")
-@click.option("--role", type=click.Choice(["admin", "coordinator", "caseworker", "host"]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in ALL_ROLES]), required=True)
 @click.option("--name", default="", help="The person's name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account (the first admin is made this way; there are no default accounts)."""
-    from ebo.services import accounts
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -56,10 +61,6 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
 @click.option("--seed", default=2026, show_default=True, help="Seed of the generated municipality.")
 def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -> None:
     """Build the demo municipality on SQLite, print one login per role and serve it."""
-    from flask import current_app
-
-    from ebo import demo
-
     logins = demo.build(reset=reset, seed=seed)
     click.echo(f"\nDemo municipality ready. Log in at http://{host}:{port}/login with:")
     for role, email, password in logins:
@@ -67,8 +68,6 @@ def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -
     click.echo("(The passwords are new each time the demo starts.)\n")
     if not no_serve:
         # Flask ignores app.run() inside a `flask` command, so serve with Werkzeug directly.
-        from werkzeug.serving import run_simple
-
         run_simple(host, port, current_app._get_current_object(), use_reloader=False, use_debugger=False,
                    threaded=True)
 
@@ -78,8 +77,6 @@ def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def backup_command(path: str) -> None:
     """Write a logical backup of every table (gzip JSON lines) to PATH."""
-    from ebo.services import backup
-
     counts = backup.backup(path)
     click.echo(f"Backed up {sum(counts.values())} rows from {len(counts)} tables to {path}.")
 
@@ -89,8 +86,6 @@ def backup_command(path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def restore_command(path: str) -> None:
     """Restore a backup into an empty database at the same schema revision (run `db upgrade` first)."""
-    from ebo.services import backup
-
     try:
         counts = backup.restore(path)
     except backup.BackupError as e:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -55,35 +55,27 @@ DEFAULTS: dict = {
     "TESTING": False,
 }
 
-# Environment variables that are read as JSON/int/bool rather than plain strings.
-_TYPED = {k for k, v in DEFAULTS.items() if isinstance(v, bool | int | list | dict) and v is not None}
-
-
-def _coerce(key: str, raw: str):
-    default = DEFAULTS.get(key)
-    if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int) and not isinstance(default, bool):
-        return int(raw)
-    if isinstance(default, list | dict):
-        return json.loads(raw)
-    return raw
+# Flask's from_prefixed_env reads EBO_<NAME> as JSON when it parses (30 -> int, true -> bool, [..] -> list) and
+# as text otherwise. Settings that are text by nature stay text even when they look like JSON (a password
+# of digits stays a string); on/off settings accept only JSON true/false (or 1/0).
+_TEXT = {k for k, v in DEFAULTS.items() if v is None or isinstance(v, str)} | {"DATABASE_URL"}
+_FLAGS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Apply defaults, instance/config.py, EBO_* variables, then `test_config`; check production safety."""
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
-    for name, raw in os.environ.items():
-        if not name.startswith("EBO_") or name in {"EBO_TEST_DATABASE_URL"}:
-            continue
-        key = name[4:]
-        if key == "DATABASE_URL":
-            key = "SQLALCHEMY_DATABASE_URI"
-        if key in _TYPED:
-            app.config[key] = _coerce(key, raw)
-        else:
-            app.config[key] = raw
+    app.config.from_prefixed_env("EBO")
+    for key in _TEXT:
+        if f"EBO_{key}" in os.environ:
+            app.config[key] = os.environ[f"EBO_{key}"]
+    for key in _FLAGS:
+        if not isinstance(app.config[key], bool | int):
+            raise ConfigError(f"EBO_{key} must be true or false")
+        app.config[key] = bool(app.config[key])
+    if "DATABASE_URL" in app.config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config.pop("DATABASE_URL")
     if test_config:
         app.config.update(test_config)
 
@@ -117,8 +109,6 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 def _dev_secret(app: Flask) -> str:
     """A per-installation random key for development, kept in the instance folder."""
-    import secrets
-
     path = Path(app.instance_path) / "secret_key"
     try:
         return path.read_text().strip()

@@ -12,6 +12,7 @@ from ebo.models.user import STAFF_ROLES, Role
 HOST, COORDINATOR, CASEWORKER, ADMIN = Role.HOST, Role.COORDINATOR, Role.CASEWORKER, Role.ADMIN
 
 # The role groups of the application, named once. Views use these in role_required(...).
+ALL_ROLES = tuple(Role)                      # every role, hosts included: host, coordinator, caseworker, admin
 STAFF = tuple(sorted(STAFF_ROLES))           # every staff role: coordinator, caseworker, admin
 RUN_ROLES = (COORDINATOR, ADMIN)             # start, review and confirm matching runs; start drills
 VETTING_ROLES = (COORDINATOR,)               # vet host households
@@ -35,10 +36,3 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
-
-
-def require_owner(obj, owner_attr: str = "user_id"):
-    """404 unless `obj` exists and belongs to the current user (a host reaches only its own records)."""
-    if obj is None or getattr(obj, owner_attr, None) != current_user.id:
-        abort(404)
-    return obj

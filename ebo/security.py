@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import time
 import uuid
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -16,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ebo.extensions import db, login_manager
+from ebo.models import User
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -62,7 +62,6 @@ def safe_next(default_endpoint: str = "main.home") -> str:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from ebo.models import User
 
     raw_id, _, token = user_id.partition(":")
     try:
@@ -161,7 +160,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
         if e.code == 403:
-            from ebo.services import audit
+            from ebo.services import audit  # local: ebo.services.audit imports ebo.security (client_ip)
 
             audit.record("authz_denied", "endpoint", request.endpoint or request.path[:64])
         messages = {
@@ -186,19 +185,9 @@ def init_app(app: Flask) -> None:
                                           "Please try again later.")), 500
 
 
-def utc_now() -> dt.datetime:
-    """The current time, aware, in UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
 def client_ip() -> str | None:
     """The client address (behind ProxyFix when configured)."""
     try:
         return (request.remote_addr or "")[:45] or None
     except RuntimeError:
         return None
-
-
-def app_config(key: str):
-    """A config value of the current app."""
-    return current_app.config[key]

@@ -7,30 +7,31 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-ROLE_LABELS = {"host": _l("host"), "coordinator": _l("coordinator"), "caseworker": _l("caseworker"),
-               "admin": _l("administrator")}
+from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, HOST
 
-# Menu entries per role; an entry shows only once its feature's endpoint exists.
+ROLE_LABELS = {HOST: _l("host"), COORDINATOR: _l("coordinator"), CASEWORKER: _l("caseworker"),
+               ADMIN: _l("administrator")}
+
+# Menu entries per role.
 NAV: dict[str, list[tuple[str, object]]] = {
-    "host": [("hosts.dashboard", _l("My offer"))],
-    "coordinator": [("vetting.queue", _l("Vetting")), ("runs.index", _l("Matching")),
-                    ("placements.index", _l("Placements")), ("schools.index", _l("Schools")),
-                    ("units.index", _l("Housing units")), ("preparedness.dashboard", _l("Plus 5 %"))],
-    "caseworker": [("families.index", _l("Families")), ("schools.index", _l("Schools")),
-                   ("units.index", _l("Housing units")), ("placements.index", _l("Placements")),
-                   ("preparedness.dashboard", _l("Plus 5 %"))],
-    "admin": [("admin.users", _l("Accounts")), ("admin.settings", _l("Settings")), ("admin.audit", _l("Audit log")),
-              ("families.index", _l("Families")), ("placements.overview", _l("Placements")),
-              ("preparedness.dashboard", _l("Plus 5 %")), ("cards.partners", _l("Card partners"))],
+    HOST: [("hosts.dashboard", _l("My offer"))],
+    COORDINATOR: [("vetting.queue", _l("Vetting")), ("runs.index", _l("Matching")),
+                  ("placements.index", _l("Placements")), ("schools.index", _l("Schools")),
+                  ("units.index", _l("Housing units")), ("preparedness.dashboard", _l("Plus 5 %"))],
+    CASEWORKER: [("families.index", _l("Families")), ("schools.index", _l("Schools")),
+                 ("units.index", _l("Housing units")), ("placements.index", _l("Placements")),
+                 ("preparedness.dashboard", _l("Plus 5 %"))],
+    ADMIN: [("admin.users", _l("Accounts")), ("admin.settings", _l("Settings")), ("admin.audit", _l("Audit log")),
+            ("families.index", _l("Families")), ("placements.overview", _l("Placements")),
+            ("preparedness.dashboard", _l("Plus 5 %")), ("cards.partners", _l("Card partners"))],
 }
 
 
 def nav_items() -> list[tuple[str, object]]:
-    """The menu entries for the current user's role whose pages exist."""
+    """The menu entries for the current user's role."""
     if not current_user.is_authenticated:
         return []
-    views = current_app.view_functions
-    return [(ep, label) for ep, label in NAV.get(current_user.role, []) if ep in views]
+    return NAV.get(current_user.role, [])
 
 
 def role_label(role: str) -> str:
@@ -50,22 +51,6 @@ STATUS_LABELS = {
     "sent": _l("sent to host"), "accepted": _l("accepted by host"), "declined": _l("declined by host"),
     "confirmed": _l("confirmed"),
 }
-
-
-def host_status_label(household) -> str:
-    """The host's situation in words: registered, waiting for a visit, approved, paused, withdrawn."""
-    if household.state == "withdrawn":
-        return str(_l("withdrawn"))
-    if household.state == "paused":
-        return str(_l("paused"))
-    if household.beds_used:
-        return str(_l("hosting"))
-    return {
-        "registered": str(_l("registered, waiting for a home visit")),
-        "visited": str(_l("visited, waiting for a decision")),
-        "approved": str(_l("approved")),
-        "rejected": str(_l("not approved")),
-    }.get(household.vetting_status, household.vetting_status)
 
 
 def format_date_safe(value) -> str:
@@ -99,7 +84,6 @@ def url_for_safe(endpoint: str, **values) -> str | None:
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
-                                 page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
-                                 host_status_label=host_status_label)
+                                 page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
                                  format_number_safe=format_number_safe)

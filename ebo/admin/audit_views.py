@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import render_template, request
 
 from ebo.admin.views import bp
-from ebo.permissions import role_required
+from ebo.permissions import ADMIN, role_required
 from ebo.services import auditlog
 
 
 @bp.route("/audit")
-@role_required("admin")
+@role_required(ADMIN)
 def audit():
     """Search the audit log (opaque ids only in the URL), newest first, paginated."""
     family_text = request.args.get("family", "")[:64]

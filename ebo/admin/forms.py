@@ -8,14 +8,14 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from ebo.auth.forms import NewPasswordMixin
-from ebo.formutil import choices
+from ebo.formutil import NewPasswordMixin, choices
+from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, HOST
 from ebo.services import accounts
 
-STAFF_ROLE_CHOICES = [("coordinator", _l("Coordinator (civil society)")),
-                      ("caseworker", _l("Caseworker (social services)")),
-                      ("admin", _l("Administrator (municipality)"))]
-ALL_ROLE_CHOICES = [("host", _l("Host (resident)")), *STAFF_ROLE_CHOICES]
+STAFF_ROLE_CHOICES = [(COORDINATOR, _l("Coordinator (civil society)")),
+                      (CASEWORKER, _l("Caseworker (social services)")),
+                      (ADMIN, _l("Administrator (municipality)"))]
+ALL_ROLE_CHOICES = [(HOST, _l("Host (resident)")), *STAFF_ROLE_CHOICES]
 
 
 class FreshAuthMixin:

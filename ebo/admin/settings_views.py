@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ebo.admin.views import bp
 from ebo.extensions import db
-from ebo.families.forms import ImportForm, NoNulMixin
-from ebo.permissions import role_required
+from ebo.formutil import ImportForm, NoNulMixin
+from ebo.models import AddressPoint
+from ebo.permissions import ADMIN, REGISTRY_ROLES, role_required
 from ebo.services import imports
 from ebo.services import settings as svc
 
@@ -48,7 +49,7 @@ class SettingsForm(NoNulMixin, FlaskForm):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(ADMIN)
 def settings():
     """Edit the municipality's name, population, households, target percentage and defaults."""
     row = svc.current()
@@ -61,11 +62,9 @@ def settings():
 
 
 @bp.route("/addresses", methods=["GET", "POST"])
-@role_required("admin", "caseworker")
+@role_required(*REGISTRY_ROLES)
 def addresses():
     """Import the address table (postal code, street, town, coordinates) used to place addresses offline."""
-    from ebo.models import AddressPoint
-
     form = ImportForm()
     result = None
     if form.validate_on_submit():

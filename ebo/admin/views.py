@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from ebo.admin.forms import StaffUserForm, UserChangeForm
 from ebo.extensions import db
-from ebo.permissions import role_required
+from ebo.models import User
+from ebo.permissions import ADMIN, ALL_ROLES, role_required
 from ebo.services import accounts
 
 bp = Blueprint("admin", __name__)
@@ -19,21 +20,19 @@ PER_PAGE = 50
 
 
 @bp.route("/users")
-@role_required("admin")
+@role_required(ADMIN)
 def users():
     """All accounts, staff first, paginated."""
-    from ebo.models import User
-
     role = request.args.get("role", "")
     query = sa.select(User).order_by(User.role, User.email)
-    if role in accounts.ROLES:
+    if role in ALL_ROLES:
         query = query.where(User.role == role)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    return render_template("admin/users.html", page=page, role=role, roles=accounts.ROLES)
+    return render_template("admin/users.html", page=page, role=role, roles=ALL_ROLES)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(ADMIN)
 def new_user():
     """Create a staff account."""
     form = StaffUserForm()
@@ -50,15 +49,13 @@ def new_user():
 
 
 @bp.route("/users/<uuid:user_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(ADMIN)
 def edit_user(user_id: uuid.UUID):
     """Change a user's role or deactivate the account."""
-    from ebo.models import User
-
     user = db.session.get(User, user_id) or abort(404)
     form = UserChangeForm(role=user.role, active="1" if user.active else "0")
     if form.validate_on_submit():
-        if user.id == current_user.id and (form.role.data != "admin" or form.active.data != "1"):
+        if user.id == current_user.id and (form.role.data != ADMIN or form.active.data != "1"):
             form.role.errors.append(_("You cannot take away your own administrator access."))
         else:
             if form.role.data != user.role:

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ebo.formutil import choices
+from ebo.formutil import NewPasswordMixin, choices
 from ebo.services import accounts
 
 
@@ -31,18 +31,6 @@ class LanguageForm(FlaskForm):
     lang = SelectField(_l("Language"), choices=choices([("sv", "Svenska"), ("en", "English")]))
     next = HiddenField()
     submit = SubmitField(_l("Change language"))
-
-
-class NewPasswordMixin:
-    """Checks a new password against the policy (length, common, context words)."""
-
-    def validate_new_password(self, field):
-        user = current_user if getattr(current_user, "is_authenticated", False) else None
-        email = self.data.get("email") or (user.email if user else "")
-        name = self.data.get("name") or (user.name if user else "")
-        problem = accounts.password_problem(field.data or "", accounts.context_words(email, name))
-        if problem:
-            raise ValidationError(problem)
 
 
 class PasswordChangeForm(NewPasswordMixin, FlaskForm):

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+import flask_babel
+from flask import Flask, current_app
 
 from ebo.extensions import db
+from ebo.services import imports
 
 
 def _run(kind: str, path: str) -> None:
-    import flask_babel
-    from flask import current_app
-
     with flask_babel.force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "sv")):
         _import(kind, path)
 
 
 def _import(kind: str, path: str) -> None:
-    from ebo.services import imports
 
     with open(path, "rb") as fh:
         data = fh.read()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,42 +15,14 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ebo.formutil import choices
+from ebo.formutil import MultiCheckboxField, NoNulMixin, choices
 from ebo.services import families as svc
-
-
-def _string_fields(fields):
-    for field in fields:
-        if isinstance(field, FieldList):
-            for entry in field.entries:
-                yield from _string_fields(entry.form if isinstance(entry, FormField) else [entry])
-        elif isinstance(field, FormField):
-            yield from _string_fields(field.form)
-        else:
-            yield field
-
-
-class NoNulMixin:
-    """Refuse NUL characters in any text field (PostgreSQL cannot store them; they are never meant)."""
-
-    def validate(self, extra_validators=None) -> bool:
-        """Run the form's validation, then refuse text containing NUL."""
-        ok = super().validate(extra_validators)
-        for field in _string_fields(self):
-            values = field.data if isinstance(field.data, list) else [field.data]
-            if any(isinstance(v, str) and "\x00" in v for v in values):
-                field.errors = [*field.errors, _l("The text contains a character that is not allowed.")]
-                ok = False
-        return ok
-
 
 BLANK_ROWS = 2  # empty member rows offered under the filled ones
 MAX_ROWS = svc.MAX_MEMBERS
@@ -76,13 +49,6 @@ class MemberForm(Form):
             self.school.errors.append(_l("Only children have a school."))
             ok = False
         return ok
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes instead of a multiple select (easier on phones and with screen readers)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class FamilyForm(NoNulMixin, FlaskForm):
@@ -134,8 +100,6 @@ class FamilyForm(NoNulMixin, FlaskForm):
 
     def filled_members(self) -> list[svc.MemberData]:
         """The member rows that were filled in, as service data."""
-        import uuid
-
         out = []
         for entry in self.members:
             f = entry.form
@@ -171,10 +135,3 @@ class StatusForm(FlaskForm):
 
     status = SelectField(_l("Status"), choices=[])
     submit = SubmitField(_l("Change status"))
-
-
-class ImportForm(FlaskForm):
-    """Upload a CSV file."""
-
-    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a file."))])
-    submit = SubmitField(_l("Import"))

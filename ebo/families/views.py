@@ -9,9 +9,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ebo.families.forms import MAX_ROWS, FamilyForm, ImportForm, StatusForm, pad_members
-from ebo.formutil import choices
-from ebo.permissions import role_required
+from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
+from ebo.formutil import ImportForm, choices
+from ebo.permissions import CASEWORKER, REGISTRY_ROLES, role_required
 from ebo.services import families as svc
 from ebo.services import imports
 from ebo.ui import STATUS_LABELS
@@ -35,7 +35,7 @@ def _filters() -> svc.ListFilters:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required("caseworker", "admin")
+@role_required(*REGISTRY_ROLES)
 def index():
     """The family list: search (kept out of the URL), filters, pagination."""
     if request.method == "POST":
@@ -100,7 +100,7 @@ def _handle(form: FamilyForm, family=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def new():
     """Register a family and its members."""
     form = FamilyForm()
@@ -121,20 +121,20 @@ def _get(family_id: uuid.UUID):
 
 
 @bp.route("/<uuid:family_id>")
-@role_required("caseworker", "admin")
+@role_required(*REGISTRY_ROLES)
 def detail(family_id: uuid.UUID):
     """A family's record; every view is written to the read-access log."""
     family = _get(family_id)
     svc.record_view(family, current_user, "detail")
     status_form = StatusForm(status=family.status)
     status_form.status.choices = choices([(s, STATUS_LABELS[s]) for s in svc.STATUSES])
-    health = family.health_note if current_user.role == "caseworker" else None
+    health = family.health_note if current_user.role == CASEWORKER else None
     return render_template("families/detail.html", family=family, health=health, status_form=status_form,
                            routes=svc.ROUTE_LABELS, languages=svc.LANGUAGES)
 
 
 @bp.route("/<uuid:family_id>/edit", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def edit(family_id: uuid.UUID):
     """Change a family's details and members."""
     family = _get(family_id)
@@ -151,7 +151,7 @@ def edit(family_id: uuid.UUID):
 
 
 @bp.route("/<uuid:family_id>/status", methods=["POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def set_status(family_id: uuid.UUID):
     """Move a family to another status."""
     family = _get(family_id)
@@ -166,7 +166,7 @@ def set_status(family_id: uuid.UUID):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def import_():
     """Bulk import of families from CSV: all or nothing, every bad row listed."""
     form = ImportForm()

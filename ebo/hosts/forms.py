@@ -5,19 +5,17 @@ Every form binds only its declared fields; role, vetting status or state can nev
 
 from __future__ import annotations
 
-import datetime as dt
-
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TelField,
@@ -31,15 +29,15 @@ from wtforms.validators import (  # noqa: I001
     Length,
     NumberRange,
     Optional,
-    StopValidation,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ebo.auth.forms import NewPasswordMixin
-from ebo.formutil import choices
+from ebo import clock
+from ebo.extensions import db
+from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices
+from ebo.models import User
 from ebo.services import accounts
-from ebo.services.hosts import LANGUAGES, normalise_phone, normalise_postal_code
+from ebo.services.hosts import LANGUAGES, OFFER_FIELDS, normalise_phone, normalise_postal_code
 
 FREE_TEXT_MAX = 2000
 REASON_MAX = 1000
@@ -57,36 +55,6 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(_l("Enter a whole number, for example 2."))
         self.data = int(raw)
-
-
-class DayField(DateField):
-    """A date field (YYYY-MM-DD, as browsers send it) with a friendly error and a sane year range."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        raw = valuelist[0].strip()
-        try:
-            value = dt.date.fromisoformat(raw) if len(raw) <= 10 else None
-        except ValueError:
-            value = None
-        if value is None or not 2000 <= value.year <= 2100:
-            self.data = None
-            raise ValueError(_l("Enter a date as year-month-day, for example 2026-09-01."))
-        self.data = value
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes for one list value."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        values = {c.value if hasattr(c, "value") else c[0] for c in self.choices}
-        if any(d not in values for d in self.data or []):
-            raise StopValidation(_l("Choose languages from the list."))
 
 
 def _int(label, low, high, hint=None, required=True):
@@ -150,6 +118,7 @@ class OfferForm(FlaskForm):
         _l("Languages spoken in the home"),
         choices=choices(LANGUAGES),
         validators=[DataRequired(_l("Choose at least one language."))],
+        invalid_message=_l("Choose languages from the list."),
     )
     available_from = DayField(
         _l("Available from"), validators=[Optional()], description=_l("Leave empty if the room is free now.")
@@ -188,12 +157,11 @@ class OfferForm(FlaskForm):
             return
         if self.available_from.data and field.data <= self.available_from.data:
             raise ValidationError(_l("The end date must come after the start date."))
-        if field.data < dt.date.today():
+        if field.data < clock.today():
             raise ValidationError(_l("The end date has already passed."))
 
     def offer_data(self) -> dict:
         """The declared offer fields as a dict for the service."""
-        from ebo.services.hosts import OFFER_FIELDS
 
         return {name: self[name].data for name in OFFER_FIELDS}
 
@@ -244,11 +212,6 @@ class RegistrationForm(NewPasswordMixin, OfferForm):
         return values
 
     def validate_email(self, field):
-        import sqlalchemy as sa
-
-        from ebo.extensions import db
-        from ebo.models import User
-
         email = (field.data or "").strip().lower()
         if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
             self.email_taken = True
@@ -299,7 +262,5 @@ class PasswordConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
     def validate_password(self, field):
-        from flask_login import current_user
-
         if not accounts.verify_password(current_user, field.data or ""):
             raise ValidationError(_l("That is not your password."))

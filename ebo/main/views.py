@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from ebo.extensions import db
+from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, HOST
 from ebo.security import public
 from ebo.services import overview
 
@@ -31,15 +32,12 @@ def healthz():
 def home():
     """The landing page of the logged-in user's role."""
     role = current_user.role
-    if role == "host":
-        dashboard = current_app.view_functions.get("hosts.dashboard")
-        if dashboard is not None:  # a host's home is the offer dashboard: status in words, proposals
-            return dashboard()
-        return render_template("main/home_host.html", household=overview.host_household(current_user))
-    if role == "coordinator":
+    if role == HOST:  # a host's home is the offer dashboard: status in words, proposals
+        return current_app.view_functions["hosts.dashboard"]()
+    if role == COORDINATOR:
         return render_template("main/home_coordinator.html", figures=overview.coordinator_figures())
-    if role == "caseworker":
+    if role == CASEWORKER:
         return render_template("main/home_caseworker.html", figures=overview.caseworker_figures())
-    if role == "admin":
+    if role == ADMIN:
         return render_template("main/home_admin.html", figures=overview.admin_figures())
     return redirect(url_for("auth.login"))

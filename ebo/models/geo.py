@@ -10,6 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ebo.extensions import db
 from ebo.models.types import uuid_pk
 
+# Sweden with a margin (WGS 84 degrees): a point outside is a typing or column mix-up, or a geocoder's
+# answer for the wrong place. The one box of the application: imports, forms and the geocoder use it.
+SWEDEN_LAT = (54.0, 70.5)
+SWEDEN_LON = (9.0, 25.5)
+
+
+def in_sweden(lat: float, lon: float) -> bool:
+    """True when (lat, lon) lies in the box around Sweden."""
+    return SWEDEN_LAT[0] <= lat <= SWEDEN_LAT[1] and SWEDEN_LON[0] <= lon <= SWEDEN_LON[1]
+
 
 def normalise_street(street: str | None) -> str:
     """Return the lookup form of a street address: trimmed, single-spaced, lowercase ('' for none)."""

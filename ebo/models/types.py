@@ -19,13 +19,15 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import mapped_column
 
+from ebo import clock
+
 #: Length of every enumeration column.
 ENUM_LENGTH = 20
 
 
 def utcnow() -> datetime:
-    """Return the current time as a tz-aware UTC datetime."""
-    return datetime.now(UTC)
+    """Return the current time as a tz-aware UTC datetime (the application's one clock)."""
+    return clock.now()
 
 
 def add_months(day: date, months: int) -> date:

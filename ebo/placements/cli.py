@@ -7,7 +7,10 @@ import datetime as dt
 import click
 from flask import Flask
 
+from ebo import clock
 from ebo.extensions import db
+from ebo.models import MunicipalitySettings
+from ebo.services import retention
 
 
 def init_app(app: Flask) -> None:
@@ -20,10 +23,8 @@ def init_app(app: Flask) -> None:
               help="Count the retention period back from this date (default: today).")
 def purge_command(today_: dt.datetime | None) -> None:
     """Pseudonymise families whose placement ended more than the retention period ago."""
-    from ebo.models import MunicipalitySettings
-    from ebo.services import retention
 
-    day = today_.date() if today_ else dt.date.today()
+    day = today_.date() if today_ else clock.today()
     months = MunicipalitySettings.get().retention_months
     try:
         n = retention.purge(day, months)

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, role_required
+from ebo.models import MunicipalitySettings
+from ebo.permissions import CASEWORKER, PLACEMENT_ROLES, STAFF, role_required
 from ebo.placements.forms import (
     END_REASONS,
     ROUTE_LABELS,
@@ -30,7 +31,6 @@ bp = Blueprint("placements", __name__)
 
 # Who reaches what: caseworkers everything; coordinators the list, the detail without dossier numbers,
 # family notes or health notes, and follow-up visits; admins the aggregate overview only; hosts nothing.
-SEE = (CASEWORKER, COORDINATOR)
 
 
 def _placement_or_404(placement_id: uuid.UUID):
@@ -39,7 +39,7 @@ def _placement_or_404(placement_id: uuid.UUID):
 
 
 @bp.route("/")
-@role_required(*SEE)
+@role_required(*PLACEMENT_ROLES)
 def index():
     """The placements, filtered, sorted and paginated."""
     f = svc.parse_filters(request.args)
@@ -67,7 +67,7 @@ def export():
 
 
 @bp.route("/<uuid:placement_id>")
-@role_required(*SEE)
+@role_required(*PLACEMENT_ROLES)
 def detail(placement_id: uuid.UUID):
     """One placement: the family, where it lives, the proposals, follow-up visits and notes (audited view)."""
     p = _placement_or_404(placement_id)
@@ -99,7 +99,7 @@ def _follow_form(p, on, formdata=None):
 
 
 @bp.route("/<uuid:placement_id>/follow-ups", methods=["POST"])
-@role_required(*SEE)
+@role_required(*PLACEMENT_ROLES)
 def follow_up(placement_id: uuid.UUID):
     """Record a follow-up visit as done."""
     p = _placement_or_404(placement_id)
@@ -175,11 +175,9 @@ def _month_label(day, first: bool) -> str:
 
 
 @bp.route("/overview")
-@role_required(CASEWORKER, COORDINATOR, ADMIN)
+@role_required(*STAFF)
 def overview():
     """Figures and charts: persons housed over time, children's school distances, follow-ups due."""
-    from ebo.models import MunicipalitySettings
-
     on = svc.today()
     max_km = MunicipalitySettings.get().default_max_school_km
     over_time = svc.housed_over_time(on)

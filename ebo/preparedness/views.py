@@ -9,22 +9,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.models import RunState
-from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, role_required
+from ebo.permissions import RUN_ROLES, STAFF, role_required
 from ebo.preparedness.forms import StartDrillForm
 from ebo.services import drills as drill_svc
 from ebo.services import preparedness as prep
 
 bp = Blueprint("preparedness", __name__)
-VIEWERS = (COORDINATOR, CASEWORKER, ADMIN)
-STARTERS = (COORDINATOR, ADMIN)
 
 
 def _may_start() -> bool:
-    return current_user.role in STARTERS
+    return current_user.role in RUN_ROLES
 
 
 @bp.route("/")
-@role_required(*VIEWERS)
+@role_required(*STAFF)
 def dashboard():
     """The municipality's readiness in figures and charts, also by postal area."""
     d = prep.dashboard()
@@ -35,7 +33,7 @@ def dashboard():
 
 
 @bp.route("/drills")
-@role_required(*VIEWERS)
+@role_required(*STAFF)
 def drills(form=None, status=200):
     """The drills, newest first, and (for coordinators and admins) the form to start one."""
     form = form or (StartDrillForm() if _may_start() else None)
@@ -44,7 +42,7 @@ def drills(form=None, status=200):
 
 
 @bp.route("/drills/start", methods=["POST"])
-@role_required(*STARTERS)
+@role_required(*RUN_ROLES)
 def start():
     """Queue a drill in the background."""
     form = StartDrillForm()
@@ -60,7 +58,7 @@ def start():
 
 
 @bp.route("/drills/<uuid:run_id>")
-@role_required(*VIEWERS)
+@role_required(*STAFF)
 def drill(run_id: uuid.UUID):
     """A drill's progress while it runs, its result once done."""
     run = drill_svc.get_drill_run(run_id) or abort(404)
@@ -72,7 +70,7 @@ def drill(run_id: uuid.UUID):
 
 
 @bp.route("/report")
-@role_required(*VIEWERS)
+@role_required(*STAFF)
 def report():
     """The annual report: today's figures, the latest drill, the change since the previous one, actions."""
     d = prep.dashboard()

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ebo.families.forms import ImportForm, NoNulMixin  # noqa: F401  (the same upload form)
+from ebo.formutil import NoNulMixin
+from ebo.models.geo import SWEDEN_LAT, SWEDEN_LON
 
 
 class SchoolForm(NoNulMixin, FlaskForm):
@@ -26,9 +27,9 @@ class SchoolForm(NoNulMixin, FlaskForm):
     town = StringField(_l("Town"), validators=[Optional(), Length(max=100)])
     municipality_code = StringField(_l("Municipality code"), validators=[Optional(), Regexp(
         r"^\d{4}$", message=_l("A municipality code has 4 digits."))])
-    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=54, max=70.5)],
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=SWEDEN_LAT[0], max=SWEDEN_LAT[1])],
                      description=_l("Decimal degrees (WGS 84), for example 59.3293."))
-    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=9, max=25.5)],
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=SWEDEN_LON[0], max=SWEDEN_LON[1])],
                      description=_l("Decimal degrees (WGS 84), for example 18.0686."))
     active = BooleanField(_l("Active school"), default=True)
     submit = SubmitField(_l("Save school"))

@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.extensions import db
-from ebo.permissions import role_required
-from ebo.schools.forms import ImportForm, SchoolForm
+from ebo.formutil import ImportForm
+from ebo.models import School
+from ebo.permissions import CASEWORKER, STAFF, role_required
+from ebo.schools.forms import SchoolForm
 from ebo.services import imports
 from ebo.services import schools as svc
 from ebo.services.postal import normalise_postal_code
@@ -20,7 +22,7 @@ UPLOAD_LIMIT = 8 * 1024 * 1024
 
 
 @bp.route("/")
-@role_required("caseworker", "admin", "coordinator")
+@role_required(*STAFF)
 def index():
     """The school register, searchable by name, code or town (not personal data)."""
     q = request.args.get("q", "").replace("\x00", "")[:100]
@@ -55,7 +57,7 @@ def _save(form: SchoolForm, school=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def new():
     """Add a school by hand."""
     form = SchoolForm()
@@ -63,18 +65,16 @@ def new():
 
 
 @bp.route("/<uuid:school_id>/edit", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def edit(school_id: uuid.UUID):
     """Change a school."""
-    from ebo.models import School
-
     school = db.session.get(School, school_id) or abort(404)
     form = SchoolForm(obj=school)
     return _save(form, school) or render_template("schools/form.html", form=form, school=school)
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def import_():
     """Import Skolverket's school-unit CSV; known codes are updated; all or nothing."""
     form = ImportForm()

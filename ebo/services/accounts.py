@@ -12,12 +12,13 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ebo.extensions import db
+from ebo.models import User, new_session_token
+from ebo.models.types import utcnow
+from ebo.permissions import ALL_ROLES
 from ebo.services import audit
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-ROLES = ("host", "coordinator", "caseworker", "admin")
-STAFF_ROLES = ("coordinator", "caseworker", "admin")
 
 # A hash of a throw-away password, so that a login for an unknown email costs as much as a real one.
 _DUMMY_HASH: str | None = None
@@ -70,8 +71,6 @@ def context_words(email: str = "", name: str = "") -> tuple[str, ...]:
 
 def authenticate(email: str, password: str):
     """The active user with this email and password, rehashing the stored hash if needed; else None."""
-    from ebo.models import User
-
     global _DUMMY_HASH
     ph = hasher()
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
@@ -109,10 +108,8 @@ class AccountError(ValueError):
 
 def create_user(email: str, password: str, role: str, name: str = "", actor=None, check_policy: bool = True):
     """Create a user with a hashed password; refuses duplicates and weak passwords."""
-    from ebo.models import User
-
     email = email.strip().lower()
-    if role not in ROLES:
+    if role not in ALL_ROLES:
         raise AccountError(_("Unknown role."))
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise AccountError(_("An account with this email already exists."))
@@ -129,15 +126,11 @@ def create_user(email: str, password: str, role: str, name: str = "", actor=None
 
 def rotate_session_token(user) -> None:
     """Invalidate every session of `user` (logout, password change, deactivation)."""
-    import secrets
-
-    user.session_token = secrets.token_urlsafe(32)
+    user.session_token = new_session_token()
 
 
 def change_password(user, new_password: str) -> None:
     """Set a new password (policy checked by the form) and revoke other sessions."""
-    from ebo.models.types import utcnow
-
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     rotate_session_token(user)
@@ -146,7 +139,7 @@ def change_password(user, new_password: str) -> None:
 
 def set_role(user, role: str, actor) -> None:
     """Change a user's role (admins only; audited)."""
-    if role not in ROLES:
+    if role not in ALL_ROLES:
         raise AccountError(_("Unknown role."))
     old = user.role
     user.role = role

@@ -6,13 +6,13 @@ from flask import has_request_context
 from flask_login import current_user
 
 from ebo.extensions import db
+from ebo.models import AuditEvent
+from ebo.security import client_ip
 
 
 def record(action: str, object_type: str | None = None, object_id=None, details: dict | None = None,
            actor=None) -> None:
     """Add an audit event to the current transaction."""
-    from ebo.models import AuditEvent
-    from ebo.security import client_ip
 
     if actor is None and has_request_context() and getattr(current_user, "is_authenticated", False):
         actor = current_user

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import AuditEvent, Role, User
 
 PER_PAGE = 50
 
@@ -31,8 +32,6 @@ def parse_uuid(value: str | None) -> uuid.UUID | None:
 
 def search(f: AuditFilters, page: int = 1):
     """One page of audit events, newest first."""
-    from ebo.models import AuditEvent
-
     query = sa.select(AuditEvent)
     if f.family_id is not None:
         query = query.where(AuditEvent.object_type == "family", AuditEvent.object_id == str(f.family_id))
@@ -46,8 +45,6 @@ def search(f: AuditFilters, page: int = 1):
 
 def actors(events) -> dict:
     """The users behind a page of events, by id (erased users are simply absent)."""
-    from ebo.models import User
-
     ids = {e.actor_id for e in events if e.actor_id is not None}
     if not ids:
         return {}
@@ -56,13 +53,9 @@ def actors(events) -> dict:
 
 def actions() -> list[str]:
     """The actions present in the log, for the filter."""
-    from ebo.models import AuditEvent
-
     return list(db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
 def staff_users():
     """Staff accounts, for the 'by user' filter (ids, never emails, go into the URL)."""
-    from ebo.models import User
-
-    return db.session.scalars(sa.select(User).where(User.role != "host").order_by(User.name, User.email)).all()
+    return db.session.scalars(sa.select(User).where(User.role != Role.HOST).order_by(User.name, User.email)).all()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ebo import clock
 from ebo.extensions import db
 
 FORMAT = "ebo-backup/1"
@@ -66,7 +67,7 @@ def backup(path: str | Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     with db.engine.connect() as conn, gzip.open(path, "wt", encoding="utf-8") as out:
         out.write(json.dumps({"format": FORMAT, "revision": _revision(conn),
-                              "at": dt.datetime.now(dt.UTC).isoformat()}) + "\n")
+                              "at": clock.now().isoformat()}) + "\n")
         for table in db.metadata.sorted_tables:
             n = 0
             for row in conn.execute(sa.select(table)).mappings():

@@ -26,7 +26,7 @@ class Chart:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def _fmt(value: float) -> str:
+def format_value(value: float) -> str:
     """A value as text: whole numbers without decimals."""
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
@@ -54,7 +54,7 @@ def _marker(shape: str, x: float, y: float, ink: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{ink}"/>'
 
 
-def _open(chart_id: str, width: int, height: int, title: str, desc: str, kind: str) -> list[str]:
+def svg_open(chart_id: str, width: int, height: int, title: str, desc: str, kind: str) -> list[str]:
     """The opening of an accessible SVG."""
     cid = escape(chart_id)
     return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" viewBox="0 0 {width} {height}" '
@@ -80,12 +80,12 @@ def step_chart(chart_id: str, title: str, desc: str, x_labels: list[str],
     def y_at(v: float) -> float:
         return top + plot_h - (v / y_max) * plot_h
 
-    parts = _open(chart_id, width, height, title, desc, "step")
+    parts = svg_open(chart_id, width, height, title, desc, "step")
     parts.append('<g class="chart-axis" font-size="11" fill="#1b1f23">')
     for tick in (0, y_max / 2, y_max):
         y = y_at(tick)
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c4cbd2"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{format_value(tick)}</text>')
     every = max(1, -(-n // 12))
     for i, label in enumerate(x_labels):
         if i % every == 0:
@@ -116,7 +116,7 @@ def step_chart(chart_id: str, title: str, desc: str, x_labels: list[str],
             if i == 0 or v != values[i - 1]:
                 ty = cy - 8 - 13 * k
                 parts.append(f'<text x="{cx:.1f}" y="{ty:.1f}" font-size="11" font-weight="600" '
-                             f'text-anchor="middle" fill="{ink}">{_fmt(v)}</text>')
+                             f'text-anchor="middle" fill="{ink}">{format_value(v)}</text>')
         ly = y_at(values[-1]) + 4
         while any(abs(ly - other) < 14 for other in label_ys):
             ly += 14
@@ -124,7 +124,7 @@ def step_chart(chart_id: str, title: str, desc: str, x_labels: list[str],
         parts.append(f'<text x="{left + plot_w + 8}" y="{ly:.1f}" font-size="12" fill="{ink}" '
                      f'font-weight="600">{escape(name)}</text></g>')
     parts.append("</svg>")
-    rows = [[label, *[_fmt(vals[i]) if i < len(vals) else "" for _, vals in series]]
+    rows = [[label, *[format_value(vals[i]) if i < len(vals) else "" for _, vals in series]]
             for i, label in enumerate(row_labels or [x.replace("\n", " ") for x in x_labels])]
     return Chart(Markup("".join(parts)), title, [x_heading, *[name for name, _ in series]], rows)  # noqa: S704
 
@@ -140,7 +140,7 @@ def bar_chart(chart_id: str, title: str, desc: str, items: list[tuple[str, float
     slot = plot_w / n
     bar_w = min(90.0, slot * 0.6)
     cid = escape(chart_id)
-    parts = _open(chart_id, width, height, title, desc, "bar")
+    parts = svg_open(chart_id, width, height, title, desc, "bar")
     patterns = ('<path d="M0,8 L8,0" stroke="{ink}" stroke-width="2"/>',
                 '<path d="M0,4 L8,4" stroke="{ink}" stroke-width="2"/>',
                 '<circle cx="4" cy="4" r="1.8" fill="{ink}"/>',
@@ -160,9 +160,9 @@ def bar_chart(chart_id: str, title: str, desc: str, items: list[tuple[str, float
         parts.append(f'<g class="chart-bar"><rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
                      f'height="{h:.1f}" fill="url(#{cid}-p{i % 4})" stroke="{ink}" stroke-width="2"/>')
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{base - h - 6:.1f}" text-anchor="middle" '
-                     f'font-size="13" font-weight="600" fill="#1b1f23">{_fmt(value)}</text>')
+                     f'font-size="13" font-weight="600" fill="#1b1f23">{format_value(value)}</text>')
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{base + 18}" text-anchor="middle" font-size="12" '
                      f'fill="#1b1f23">{escape(label)}</text></g>')
     parts.append("</svg>")
-    rows = [[label, _fmt(value)] for label, value in items]
+    rows = [[label, format_value(value)] for label, value in items]
     return Chart(Markup("".join(parts)), title, [heading, value_heading], rows)  # noqa: S704

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
 from ebo.languages import LANGUAGE_NAMES
+from ebo.models import Family, FamilyMember, HealthNote, School
 from ebo.services import audit
 
 # The languages offered on the form: one list shared with the hosts' form, so matching compares them.
@@ -89,8 +90,6 @@ def dossier_key(value: str) -> str:
 
 def dossier_taken(value: str, exclude_id: uuid.UUID | None = None) -> bool:
     """True if another family already has this dossier number (hyphens ignored)."""
-    from ebo.models import Family
-
     query = sa.select(Family.id).where(sa.func.replace(Family.dossier_number, "-", "") == dossier_key(value))
     if exclude_id is not None:
         query = query.where(Family.id != exclude_id)
@@ -99,8 +98,6 @@ def dossier_taken(value: str, exclude_id: uuid.UUID | None = None) -> bool:
 
 def existing_dossier_keys() -> set[str]:
     """Every dossier number in the database, digits only (for imports)."""
-    from ebo.models import Family
-
     rows = db.session.scalars(sa.select(Family.dossier_number).where(Family.dossier_number.is_not(None)))
     return {dossier_key(v) for v in rows}
 
@@ -125,7 +122,6 @@ def check(data: FamilyData, exclude_id: uuid.UUID | None = None) -> None:
 
 
 def _apply(family, data: FamilyData) -> None:
-    from ebo.models import FamilyMember
 
     family.contact_name = data.contact_name
     family.contact_phone = data.contact_phone or None
@@ -147,8 +143,6 @@ def _apply(family, data: FamilyData) -> None:
 
 def create_family(data: FamilyData, actor=None, *, checked: bool = False, log: bool = True):
     """Register a family with its members (flushed, not committed)."""
-    from ebo.models import Family
-
     if not checked:
         check(data)
     family = Family(created_by=getattr(actor, "id", None), status="waiting")
@@ -181,8 +175,6 @@ def set_status(family, status: str, actor=None) -> None:
 
 def set_health_note(family, text: str | None, actor=None) -> None:
     """Keep, change or remove the family's health note (its own table; caseworkers only)."""
-    from ebo.models import HealthNote
-
     text = (text or "").strip()
     note = family.health_note
     if not text:
@@ -203,8 +195,6 @@ def set_health_note(family, text: str | None, actor=None) -> None:
 
 def get_family(family_id: uuid.UUID):
     """The family with this id, or None."""
-    from ebo.models import Family
-
     return db.session.get(Family, family_id)
 
 
@@ -226,8 +216,6 @@ class ListFilters:
 
 def list_query(f: ListFilters):
     """The SELECT for the family list with search and filters, in a stable order."""
-    from ebo.models import Family, FamilyMember
-
     query = sa.select(Family)
     if f.status in STATUSES:
         query = query.where(Family.status == f.status)
@@ -255,8 +243,6 @@ def list_page(f: ListFilters, page: int = 1, per_page: int = PER_PAGE):
 
 def school_choices() -> list[tuple[str, str]]:
     """Active schools as (id, 'name (code)') for the child rows of the form."""
-    from ebo.models import School
-
     rows = db.session.execute(sa.select(School.id, School.name, School.code).where(School.active)
                               .order_by(School.name))
     return [(str(i), f"{name} ({code})") for i, name, code in rows]

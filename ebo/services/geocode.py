@@ -19,13 +19,9 @@ from flask import current_app
 
 from ebo.extensions import db
 from ebo.models import AddressPoint, GeocodeStatus, normalise_street
+from ebo.models.geo import in_sweden
 
 log = logging.getLogger(__name__)
-
-# Sweden with a margin: a service answering outside this box answered for the wrong place.
-_LAT_RANGE = (55.0, 69.5)
-_LON_RANGE = (10.5, 24.5)
-
 
 @dataclass(frozen=True)
 class Location:
@@ -41,10 +37,6 @@ class Geocoder(Protocol):
 
     def locate(self, street: str, postal_code: str, town: str) -> Location | None:
         """Return the location of the address, or None."""
-
-
-def _in_sweden(lat: float, lon: float) -> bool:
-    return _LAT_RANGE[0] <= lat <= _LAT_RANGE[1] and _LON_RANGE[0] <= lon <= _LON_RANGE[1]
 
 
 class TableGeocoder:
@@ -112,7 +104,7 @@ class NominatimGeocoder:
         except (OSError, urllib.error.URLError, ValueError, KeyError, TypeError) as e:
             log.warning("geocoder request failed: %s", type(e).__name__)
             return None
-        if not _in_sweden(lat, lon):
+        if not in_sweden(lat, lon):  # a service answering outside Sweden answered for the wrong place
             return None
         return Location(lat, lon, "address")
 

@@ -308,8 +308,11 @@ def proposal_for_host(household: HostHousehold | None, proposal_id: uuid.UUID) -
 
 
 def proposal_summary(proposal: Proposal, today: date) -> dict:
-    """What a host may know of the family (docs/domain.md, Proposals): sizes, children's ages, languages, needs of the home,
-    arrival; after confirmation also the contact's first name and phone and the coordinator's contact."""
+    """What a host may know of the family (docs/domain.md, Proposals).
+
+    Sizes, children's ages, languages, needs of the home, arrival; after confirmation also the contact's
+    first name and phone and the coordinator's contact.
+    """
     family: Family = proposal.family
     ages = sorted(today.year - m.birth_year for m in family.children if m.birth_year is not None)
     summary = {

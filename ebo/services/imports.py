@@ -10,11 +10,16 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from pyproj import Transformer
 
+from ebo import clock
 from ebo.extensions import db
+from ebo.models import AddressPoint, School, normalise_street
+from ebo.models.geo import in_sweden
 from ebo.services import audit, csvio
 from ebo.services import families as family_service
 from ebo.services.csvio import RowError
@@ -23,73 +28,20 @@ from ebo.services.schools import CODE_RE
 
 # --- coordinates -------------------------------------------------------------------------------------
 
-# GRS 80 ellipsoid and the SWEREF 99 TM projection (Lantmäteriet's Gauss–Krüger formulas).
-_A = 6378137.0
-_F = 1 / 298.257222101
-_LON0 = math.radians(15.0)
-_K0 = 0.9996
-_FE = 500000.0
-_E2 = _F * (2 - _F)
-_N = _F / (2 - _F)
-_AROOF = _A / (1 + _N) * (1 + _N**2 / 4 + _N**4 / 64)
+# SWEREF 99 TM (EPSG:3006, axes north, east) to WGS 84 (EPSG:4326, axes latitude, longitude) by PROJ.
+# pyproj's wheel ships PROJ and its database; this projection needs no grid, so nothing is downloaded.
+
+
+@cache
+def _sweref_to_wgs84() -> Transformer:
+    return Transformer.from_crs("EPSG:3006", "EPSG:4326")
 
 
 def sweref99tm_to_wgs84(north: float, east: float) -> tuple[float, float]:
     """Convert SWEREF 99 TM (N, E metres) to WGS 84 (lat, lon degrees), offline."""
-    n = _N
-    d1 = n / 2 - 2 * n**2 / 3 + 37 * n**3 / 96 - n**4 / 360
-    d2 = n**2 / 48 + n**3 / 15 - 437 * n**4 / 1440
-    d3 = 17 * n**3 / 480 - 37 * n**4 / 840
-    d4 = 4397 * n**4 / 161280
-    e2 = _E2
-    a_star = e2 + e2**2 + e2**3 + e2**4
-    b_star = -(7 * e2**2 + 17 * e2**3 + 30 * e2**4) / 6
-    c_star = (224 * e2**3 + 889 * e2**4) / 120
-    d_star = -(4279 * e2**4) / 1260
-    xi = north / (_K0 * _AROOF)
-    eta = (east - _FE) / (_K0 * _AROOF)
-    xi_p = (xi - d1 * math.sin(2 * xi) * math.cosh(2 * eta) - d2 * math.sin(4 * xi) * math.cosh(4 * eta)
-            - d3 * math.sin(6 * xi) * math.cosh(6 * eta) - d4 * math.sin(8 * xi) * math.cosh(8 * eta))
-    eta_p = (eta - d1 * math.cos(2 * xi) * math.sinh(2 * eta) - d2 * math.cos(4 * xi) * math.sinh(4 * eta)
-             - d3 * math.cos(6 * xi) * math.sinh(6 * eta) - d4 * math.cos(8 * xi) * math.sinh(8 * eta))
-    phi_star = math.asin(math.sin(xi_p) / math.cosh(eta_p))
-    d_lambda = math.atan(math.sinh(eta_p) / math.cos(xi_p))
-    s = math.sin(phi_star)
-    phi = phi_star + s * math.cos(phi_star) * (a_star + b_star * s**2 + c_star * s**4 + d_star * s**6)
-    return math.degrees(phi), math.degrees(_LON0 + d_lambda)
+    lat, lon = _sweref_to_wgs84().transform(north, east)
+    return lat, lon
 
-
-def wgs84_to_sweref99tm(lat: float, lon: float) -> tuple[float, float]:
-    """Convert WGS 84 (lat, lon degrees) to SWEREF 99 TM (N, E metres), offline."""
-    n, e2 = _N, _E2
-    a = e2
-    b = (5 * e2**2 - e2**3) / 6
-    c = (104 * e2**3 - 45 * e2**4) / 120
-    d = 1237 * e2**4 / 1260
-    b1 = n / 2 - 2 * n**2 / 3 + 5 * n**3 / 16 + 41 * n**4 / 180
-    b2 = 13 * n**2 / 48 - 3 * n**3 / 5 + 557 * n**4 / 1440
-    b3 = 61 * n**3 / 240 - 103 * n**4 / 140
-    b4 = 49561 * n**4 / 161280
-    phi, lam = math.radians(lat), math.radians(lon)
-    s = math.sin(phi)
-    phi_star = phi - s * math.cos(phi) * (a + b * s**2 + c * s**4 + d * s**6)
-    dl = lam - _LON0
-    xi_p = math.atan(math.tan(phi_star) / math.cos(dl))
-    eta_p = math.atanh(math.cos(phi_star) * math.sin(dl))
-    x = _K0 * _AROOF * (xi_p + b1 * math.sin(2 * xi_p) * math.cosh(2 * eta_p)
-                        + b2 * math.sin(4 * xi_p) * math.cosh(4 * eta_p)
-                        + b3 * math.sin(6 * xi_p) * math.cosh(6 * eta_p)
-                        + b4 * math.sin(8 * xi_p) * math.cosh(8 * eta_p))
-    y = _K0 * _AROOF * (eta_p + b1 * math.cos(2 * xi_p) * math.sinh(2 * eta_p)
-                        + b2 * math.cos(4 * xi_p) * math.sinh(4 * eta_p)
-                        + b3 * math.cos(6 * xi_p) * math.sinh(6 * eta_p)
-                        + b4 * math.cos(8 * xi_p) * math.sinh(8 * eta_p)) + _FE
-    return x, y
-
-
-# Sweden with a margin: anything outside is a typing or column mix-up.
-LAT_RANGE = (54.0, 70.5)
-LON_RANGE = (9.0, 25.5)
 
 COORDINATE_COLUMNS = {
     "lat": ("latitud", "lat", "latitude", "wgs84 lat", "wgs84 latitud"),
@@ -139,7 +91,7 @@ def _coordinates(line: int, row: dict[str, str], cols: dict[str, str],
             errors.append(RowError(line, names[0], _l("The SWEREF 99 TM coordinates are outside Sweden.")))
             return None, None
         first, second = sweref99tm_to_wgs84(first, second)
-    if not (LAT_RANGE[0] <= first <= LAT_RANGE[1] and LON_RANGE[0] <= second <= LON_RANGE[1]):
+    if not in_sweden(first, second):
         errors.append(RowError(line, names[0], _l("The coordinates are outside Sweden (latitude 55–69, "
                                                   "longitude 10–25). Are latitude and longitude swapped?")))
         return None, None
@@ -191,8 +143,6 @@ INACTIVE_STATUSES = {"upphörd", "upphörd skolenhet", "nedlagd", "inactive", "c
 
 def import_schools(data: bytes, actor=None, max_rows: int = csvio.MAX_ROWS) -> ImportResult:
     """Import a Skolverket school-unit CSV; a school already known by its code is updated."""
-    from ebo.models import School
-
     try:
         table, cols = _read(data, SCHOOL_COLUMNS, ("code", "name"), max_rows)
     except csvio.CsvInvalid as e:
@@ -307,9 +257,7 @@ def _date(value: str) -> date | None:
 
 def import_families(data: bytes, actor=None, max_rows: int = 5000, today: date | None = None) -> ImportResult:
     """Import families from a CSV with one row per person grouped by a family key; all or nothing."""
-    from ebo.models import School
-
-    today = today or date.today()
+    today = today or clock.today()
     try:
         table, cols = _read(data, FAMILY_COLUMNS, ("family", "role", "birth_year", "contact", "needed_from"),
                             max_rows)
@@ -481,8 +429,6 @@ ADDRESS_COLUMNS = {
 
 def import_addresses(data: bytes, actor=None, max_rows: int = 200_000) -> ImportResult:
     """Import address points (postal code, street, town, coordinates) for the offline geocoder."""
-    from ebo.models import AddressPoint, normalise_street
-
     try:
         table, cols = _read(data, ADDRESS_COLUMNS, ("postal_code",), max_rows)
     except csvio.CsvInvalid as e:

@@ -5,6 +5,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import (
+    AuditEvent,
+    Family,
+    HostHousehold,
+    HousingUnit,
+    MatchingRun,
+    MunicipalitySettings,
+    Placement,
+    Proposal,
+    User,
+)
 
 
 def _count_by(column, *where) -> dict[str, int]:
@@ -14,15 +25,11 @@ def _count_by(column, *where) -> dict[str, int]:
 
 def host_household(user):
     """The host's own household, or None before registration."""
-    from ebo.models import HostHousehold
-
     return db.session.scalar(sa.select(HostHousehold).where(HostHousehold.user_id == user.id))
 
 
 def coordinator_figures() -> dict:
     """Hosts by vetting status and state, families waiting, recent runs."""
-    from ebo.models import Family, HostHousehold, MatchingRun, Proposal
-
     return {
         "hosts_by_vetting": _count_by(HostHousehold.vetting_status),
         "hosts_by_state": _count_by(HostHousehold.state),
@@ -36,8 +43,6 @@ def coordinator_figures() -> dict:
 
 def caseworker_figures() -> dict:
     """Families by status, active placements, unit beds."""
-    from ebo.models import Family, HousingUnit, Placement
-
     active = Placement.end_date.is_(None)
     return {
         "families_by_status": _count_by(Family.status),
@@ -52,8 +57,6 @@ def caseworker_figures() -> dict:
 
 def admin_figures() -> dict:
     """Accounts by role, the municipality settings, the latest audit events."""
-    from ebo.models import AuditEvent, MunicipalitySettings, User
-
     return {
         "users_by_role": _count_by(User.role, User.active.is_(True)),
         "settings": db.session.scalar(sa.select(MunicipalitySettings).limit(1)),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ebo.extensions import db
+from ebo.models import Family, HostHousehold, PermitDecision, Placement
 from ebo.services import audit
 
 
@@ -17,8 +18,6 @@ class PermitError(Exception):
 
 def record_decision(family, decision: str, decided_on: dt.date, actor=None) -> None:
     """Record a residence-permit decision on a family; audited without the decision itself."""
-    from ebo.models import PermitDecision
-
     if decision not in {d.value for d in PermitDecision}:
         raise PermitError("unknown decision")
     family.permit_decision = decision
@@ -29,8 +28,6 @@ def record_decision(family, decision: str, decided_on: dt.date, actor=None) -> N
 
 def stay_on_candidates() -> list:
     """Active placements with a host open to long-term rental, for families granted a permit."""
-    from ebo.models import Family, HostHousehold, PermitDecision, Placement
-
     return db.session.scalars(
         sa.select(Placement)
         .join(Family, Placement.family_id == Family.id)

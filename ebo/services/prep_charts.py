@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from ebo.services.charts import INKS, Chart, _fmt, _open
+from ebo.services.charts import INKS, Chart, format_value, svg_open
 
 PATTERNS = ('<path d="M0,8 L8,0" stroke="{ink}" stroke-width="2"/>',
             '<circle cx="4" cy="4" r="1.8" fill="{ink}"/>',
@@ -26,7 +26,7 @@ def stacked_bars(chart_id: str, title: str, desc: str, rows: list[tuple[str, lis
     plot_w = width - label_w - right
     biggest = max([sum(v) for _, v in rows] + [reference[1] if reference else 0] + [1])
     cid = escape(chart_id)
-    parts = _open(chart_id, width, height, title, desc, "stacked")
+    parts = svg_open(chart_id, width, height, title, desc, "stacked")
     parts.append("<defs>")
     for k in range(len(series)):
         ink = INKS[k % 4]
@@ -53,20 +53,20 @@ def stacked_bars(chart_id: str, title: str, desc: str, rows: list[tuple[str, lis
             ink = INKS[k % 4]
             parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="url(#{cid}-s{k})" '
                          f'stroke="{ink}" stroke-width="1.5"/>')
-            if w >= 8 * len(_fmt(v)) + 8:
+            if w >= 8 * len(format_value(v)) + 8:
                 parts.append(f'<text x="{x + w / 2:.1f}" y="{y + bar_h / 2 + 4:.1f}" font-size="11" '
                              f'font-weight="700" text-anchor="middle" fill="#1b1f23" stroke="#ffffff" '
-                             f'stroke-width="3" paint-order="stroke">{_fmt(v)}</text>')
+                             f'stroke-width="3" paint-order="stroke">{format_value(v)}</text>')
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" font-size="12" font-weight="600" '
-                     f'fill="#1b1f23">{_fmt(sum(values))}</text></g>')
+                     f'fill="#1b1f23">{format_value(sum(values))}</text></g>')
     if reference:
         name, value = reference
         rx = label_w + plot_w * value / biggest
         parts.append(f'<g class="chart-reference"><line x1="{rx:.1f}" x2="{rx:.1f}" y1="{top - 6}" '
                      f'y2="{height - 22}" stroke="#1b1f23" stroke-width="2" stroke-dasharray="6 4"/>'
                      f'<text x="{rx:.1f}" y="{height - 8}" font-size="12" font-weight="600" text-anchor="middle" '
-                     f'fill="#1b1f23">{escape(name)} {_fmt(value)}</text></g>')
+                     f'fill="#1b1f23">{escape(name)} {format_value(value)}</text></g>')
     parts.append("</svg>")
-    table = [[label, *[_fmt(v) for v in values], _fmt(sum(values))] for label, values in rows]
+    table = [[label, *[format_value(v) for v in values], format_value(sum(values))] for label, values in rows]
     return Chart(Markup("".join(parts)), title, [heading, *series, total_heading], table)  # noqa: S704

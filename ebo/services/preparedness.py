@@ -15,8 +15,14 @@ import sqlalchemy as sa
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
+from ebo import clock
 from ebo.extensions import db
+from ebo.models import HostHousehold as H
+from ebo.models import HousingUnit, MunicipalitySettings
 from ebo.models.types import add_months, start_of_day_utc
+from ebo.services.cards import figures as card_figures
+from ebo.services.charts import bar_chart, step_chart
+from ebo.services.prep_charts import stacked_bars
 
 SIZE_BUCKETS = ("1", "2", "3", "4", "5", "6+")
 DUE_WITHIN_DAYS = 30
@@ -123,7 +129,6 @@ class Dashboard:
 
 
 def _host_rows():
-    from ebo.models import HostHousehold as H
 
     return db.session.execute(sa.select(
         H.postal_code, H.beds, H.beds_used, H.families_placed, H.max_families, H.vetting_status, H.state,
@@ -164,10 +169,7 @@ def _add_host(c: Capacity, r, ready_since: dt.datetime, due_before: dt.datetime)
 
 def dashboard(today: dt.date | None = None) -> Dashboard:
     """The Plus 5 % figures for `today`, for the municipality and per postal area."""
-    from ebo.models import HousingUnit, MunicipalitySettings
-    from ebo.services.cards import figures as card_figures
-
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or clock.today()
     s = MunicipalitySettings.get()
     months = s.reconfirm_months or 12
     # Ready: reconfirmed on or after this moment (as HostHousehold.matching_clause); due: before the second.
@@ -248,8 +250,6 @@ def size_label(bucket: str) -> str:
 
 def dashboard_charts(d: Dashboard) -> dict:
     """The dashboard's charts, each with its data table."""
-    from ebo.services.charts import bar_chart
-    from ebo.services.prep_charts import stacked_bars
 
     t = d.total
     homes, units = _("in homes"), _("in municipal units")
@@ -283,7 +283,6 @@ def dashboard_charts(d: Dashboard) -> dict:
 
 def drill_charts(summary: dict) -> dict:
     """A drill result's charts: persons by family size and by postal area, with their tables."""
-    from ebo.services.prep_charts import stacked_bars
 
     series = [_("in homes"), _("in municipal units"), _("not housed")]
     by_size = stacked_bars(
@@ -302,7 +301,6 @@ def drill_charts(summary: dict) -> dict:
 
 def history_chart(drills: list):
     """Drill results over time (oldest first): persons in homes, in units and not housed."""
-    from ebo.services.charts import step_chart
 
     drills = [x for x in drills if x.summary][::-1]
     labels = [x.created_at.date().isoformat() for x in drills]

@@ -7,14 +7,13 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import Family, FamilyStatus, FollowUpVisit, HealthNote, Placement, Proposal
 from ebo.models.types import add_months, utcnow
 from ebo.services import audit
 
 
 def due_family_ids(today: dt.date, months: int) -> list:
     """Families that have moved on, with no active placement, whose last placement ended before the cutoff."""
-    from ebo.models import Family, FamilyStatus, Placement
-
     cutoff = add_months(today, -months)
     active = sa.select(Placement.family_id).where(Placement.end_date.is_(None))
     last_end = (sa.select(Placement.family_id, sa.func.max(Placement.end_date).label("last_end"))
@@ -27,8 +26,6 @@ def due_family_ids(today: dt.date, months: int) -> list:
 
 def pseudonymise(family) -> None:
     """Clear what identifies the family and its members; keep sizes, birth years and dates."""
-    from ebo.models import FollowUpVisit, HealthNote, Placement, Proposal
-
     family.contact_name = ""
     family.contact_phone = None
     family.contact_email = None
@@ -55,8 +52,6 @@ def pseudonymise(family) -> None:
 
 def purge(today: dt.date, months: int) -> int:
     """Pseudonymise every family due (idempotent); write one audit event "purge" with the count."""
-    from ebo.models import Family
-
     ids = due_family_ids(today, months)
     for fid in ids:
         pseudonymise(db.session.get(Family, fid))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
+from ebo.models import School
 from ebo.services import audit
 
 CODE_RE = re.compile(r"^\d{8}$")
@@ -41,8 +42,6 @@ class SchoolData:
 
 def by_code(code: str):
     """The school with this skolenhetskod, or None."""
-    from ebo.models import School
-
     return db.session.scalar(sa.select(School).where(School.code == code))
 
 
@@ -53,8 +52,6 @@ def _apply(school, data: SchoolData) -> None:
 
 def save_school(data: SchoolData, school=None, actor=None):
     """Add a school, or change `school`; the 8-digit code must be unique (flushed)."""
-    from ebo.models import School
-
     if not CODE_RE.match(data.code or ""):
         raise SchoolError(_l("A skolenhetskod has exactly 8 digits."), "code")
     other = by_code(data.code)
@@ -72,8 +69,6 @@ def save_school(data: SchoolData, school=None, actor=None):
 
 def list_page(q: str = "", page: int = 1, show_inactive: bool = False):
     """Schools by name, optionally searched by name, code or town, one page."""
-    from ebo.models import School
-
     query = sa.select(School)
     if not show_inactive:
         query = query.where(School.active)

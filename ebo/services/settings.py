@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ebo.extensions import db
+from ebo.models import MunicipalitySettings
 from ebo.services import audit
 
 FIELDS = ("name", "population", "households", "target_percent", "default_max_school_km", "retention_months",
@@ -11,8 +12,6 @@ FIELDS = ("name", "population", "households", "target_percent", "default_max_sch
 
 def current():
     """The settings row (made with defaults when missing)."""
-    from ebo.models import MunicipalitySettings
-
     return MunicipalitySettings.get()
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
+from ebo.models import AddressPoint, HousingUnit, normalise_street
 from ebo.services import audit
 
 PER_PAGE = 50
@@ -39,8 +41,6 @@ class UnitError(ValueError):
 
 def lookup_point(postal_code: str | None, street: str | None) -> tuple[float, float] | None:
     """Coordinates for an address from the imported address points (street first, then postal code)."""
-    from ebo.models import AddressPoint, normalise_street
-
     if not postal_code:
         return None
     for key in (normalise_street(street), ""):
@@ -53,10 +53,6 @@ def lookup_point(postal_code: str | None, street: str | None) -> tuple[float, fl
 
 def save_unit(data: UnitData, unit=None, actor=None):
     """Add a unit or change `unit` (flushed); beds may not drop below the beds in use."""
-    from flask_babel import lazy_gettext as _l
-
-    from ebo.models import HousingUnit
-
     if unit is not None and data.beds < (unit.beds_used or 0):
         raise UnitError(_l("%(n)d beds are in use; the unit cannot have fewer beds than that.",
                            n=unit.beds_used), "beds")
@@ -78,8 +74,6 @@ def save_unit(data: UnitData, unit=None, actor=None):
 
 def list_page(page: int = 1, show_inactive: bool = False):
     """Housing units by name, one page."""
-    from ebo.models import HousingUnit
-
     query = sa.select(HousingUnit)
     if not show_inactive:
         query = query.where(HousingUnit.active)
@@ -89,8 +83,6 @@ def list_page(page: int = 1, show_inactive: bool = False):
 
 def totals() -> tuple[int, int]:
     """Beds and beds in use over all active units."""
-    from ebo.models import HousingUnit
-
     row = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(HousingUnit.beds), 0),
                                        sa.func.coalesce(sa.func.sum(HousingUnit.beds_used), 0))
                              .where(HousingUnit.active)).one()

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ebo.families.forms import NoNulMixin
+from ebo.formutil import NoNulMixin
+from ebo.models.geo import SWEDEN_LAT, SWEDEN_LON
 
 
 class UnitForm(NoNulMixin, FlaskForm):
@@ -18,9 +19,9 @@ class UnitForm(NoNulMixin, FlaskForm):
     postal_code = StringField(_l("Postal code"), validators=[Optional(), Regexp(
         r"^\s*\d{3}\s?\d{2}\s*$", message=_l("A postal code has 5 digits."))])
     town = StringField(_l("Town"), validators=[Optional(), Length(max=100)])
-    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=54, max=70.5)],
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=SWEDEN_LAT[0], max=SWEDEN_LAT[1])],
                      description=_l("Leave blank to take it from the address table."))
-    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=9, max=25.5)])
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=SWEDEN_LON[0], max=SWEDEN_LON[1])])
     beds = IntegerField(_l("Beds"), validators=[InputRequired(_l("Enter the number of beds.")),
                                                 NumberRange(min=0, max=10000)])
     step_free = BooleanField(_l("Step-free access"))

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.extensions import db
-from ebo.permissions import role_required
+from ebo.models import HousingUnit
+from ebo.permissions import CASEWORKER, STAFF, role_required
 from ebo.services import units as svc
 from ebo.services.postal import normalise_postal_code
 from ebo.units.forms import UnitForm
@@ -18,7 +19,7 @@ bp = Blueprint("units", __name__)
 
 
 @bp.route("/")
-@role_required("caseworker", "admin", "coordinator")
+@role_required(*STAFF)
 def index():
     """Housing units with beds and beds in use."""
     inactive = request.args.get("inactive") == "1"
@@ -56,7 +57,7 @@ def _save(form: UnitForm, unit=None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def new():
     """Add a housing unit."""
     form = UnitForm()
@@ -64,11 +65,9 @@ def new():
 
 
 @bp.route("/<uuid:unit_id>/edit", methods=["GET", "POST"])
-@role_required("caseworker")
+@role_required(CASEWORKER)
 def edit(unit_id: uuid.UUID):
     """Change a housing unit."""
-    from ebo.models import HousingUnit
-
     unit = db.session.get(HousingUnit, unit_id) or abort(404)
     form = UnitForm(obj=unit)
     return _save(form, unit) or render_template("units/form.html", form=form, unit=unit)

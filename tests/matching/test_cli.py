@@ -27,14 +27,6 @@ def run(*args, cwd=None):
     )
 
 
-def model_available() -> bool:
-    try:
-        import matching.model  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture
 def small_instance(tmp_path):
     p = tmp_path / "inst.json"
@@ -62,7 +54,6 @@ def test_solve_to_stdout(small_instance, capsys):
     assert "families" in out.err
 
 
-@pytest.mark.skipif(not model_available(), reason="matching.model not written yet")
 def test_solve_with_the_model(small_instance, tmp_path, capsys):
     sol = tmp_path / "sol.json"
     r = call(capsys, "solve", small_instance, "-o", sol, "--time-limit", "20")
@@ -181,7 +172,6 @@ def test_bench_small(capsys):
     code = main(["bench", "--scales", "small", "--time-limit", "10"])
     out = capsys.readouterr().out
     assert "== small" in out and "persons with hosts" in out and "greedy" in out
-    if model_available():
-        assert code == 0, out
+    assert code == 0, out
     lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("valid")}
     assert "yes" in lines["valid"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,18 +107,25 @@ def test_csv_max_rows_and_size(app, db):
 
 # --- coordinates ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lat, lon", [(59.3293, 18.0686), (55.605, 13.0038), (67.8558, 20.2253), (57.7089, 11.9746)])
-def test_sweref99tm_round_trip(lat, lon):
-    n, e = imports.wgs84_to_sweref99tm(lat, lon)
-    back = imports.sweref99tm_to_wgs84(n, e)
-    assert math.isclose(back[0], lat, abs_tol=1e-8) and math.isclose(back[1], lon, abs_tol=1e-8)
+def test_sweref99tm_published_point():
+    # Stockholm Central Station as published with SWEREF 99 TM N 6580822, E 674032 (whole metres)
+    lat, lon = imports.sweref99tm_to_wgs84(6580822, 674032)
+    assert lat == pytest.approx(59.330231, abs=1e-5) and lon == pytest.approx(18.059196, abs=1e-5)
 
 
 def test_sweref99tm_central_meridian_and_scale():
-    n, e = imports.wgs84_to_sweref99tm(60.0, 15.0)
-    assert e == pytest.approx(500000.0, abs=1e-6)
-    # meridian arc to 60° on GRS 80 is 6 654 072.8 m; SWEREF 99 TM scales it by 0.9996
-    assert n == pytest.approx(6654072.8 * 0.9996, abs=1.0)
+    # On the central meridian (E 500 000 m) the longitude is exactly 15°, and the northing is the GRS 80
+    # meridian arc (6 654 072.8 m to 60°) scaled by 0.9996
+    lat, lon = imports.sweref99tm_to_wgs84(6654072.8 * 0.9996, 500000.0)
+    assert lon == pytest.approx(15.0, abs=1e-9)
+    assert lat == pytest.approx(60.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("north, east", [(6_100_000, 320_000), (6_580_822, 674_032), (7_300_000, 850_000)])
+def test_sweref99tm_conversion_lands_in_sweden(north, east):
+    lat, lon = imports.sweref99tm_to_wgs84(north, east)
+    assert 54 < lat < 70.5 and 9 < lon < 25.5
+    assert lat > imports.sweref99tm_to_wgs84(north - 1000, east)[0]  # further north is further north
 
 
 # --- schools -------------------------------------------------------------------------------------------
