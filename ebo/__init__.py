@@ -82,7 +82,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """SQLite runs with foreign keys on, WAL and a busy timeout (security.md item 25)."""
+    """SQLite runs with foreign keys on, WAL and a busy timeout (docs/security.md S25), and real savepoints.
+
+    pysqlite starts transactions on its own and commits at a savepoint's release when nothing was written
+    before it, so `begin_nested()` would not nest. SQLAlchemy's documented recipe: the driver does no
+    transaction handling (isolation_level None) and the engine emits BEGIN itself.
+    """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -97,3 +102,8 @@ def _configure_sqlite(app: Flask) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        dbapi_conn.isolation_level = None  # the engine, not the driver, begins transactions
+
+    @sa.event.listens_for(db.engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised through every test
+        conn.exec_driver_sql("BEGIN")
