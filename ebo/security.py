@@ -164,6 +164,10 @@ def init_app(app: Flask) -> None:
             from ebo.services import audit
 
             audit.record("authz_denied", "endpoint", request.endpoint or request.path[:64])
+        if e.code == 429:  # throttled (a login or a registration): who tried is in the event's address
+            from ebo.services import audit
+
+            audit.record("throttled", "endpoint", request.endpoint or request.path[:64])
         messages = {
             400: _l("The request could not be understood."),
             403: _l("You do not have access to this page."),
