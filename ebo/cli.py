@@ -57,8 +57,10 @@ def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -
     """Build the demo municipality on SQLite, print one login per role and serve it."""
     from flask import current_app
 
-    from ebo import demo
+    from ebo import demo, demo_guard
 
+    if (reason := demo_guard.refusal()) is not None:
+        raise click.ClickException(reason)  # never demo accounts in a database with real data
     logins = demo.build(reset=reset, seed=seed)
     click.echo(f"\nDemo municipality ready. Log in at http://{host}:{port}/login with:")
     for role, email, password in logins:
