@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from ebo.families.forms import MAX_ROWS, FamilyForm, ImportForm, StatusForm, pad_members
 from ebo.formutil import choices
+from ebo.pagination import page_arg
 from ebo.permissions import role_required
 from ebo.services import families as svc
 from ebo.services import imports
@@ -45,7 +46,7 @@ def index():
                 for k in ("status", "route", "children", "needed_before")}
         return redirect(url_for("families.index", **{k: v for k, v in args.items() if v}))
     f = _filters()
-    page = svc.list_page(f, request.args.get("page", 1, type=int))
+    page = svc.list_page(f, page_arg())
     return render_template("families/index.html", page=page, f=f, routes=svc.ROUTE_LABELS, routes_short=svc.ROUTE_SHORT,
                            statuses=svc.STATUSES)
 

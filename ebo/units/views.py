@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.extensions import db
+from ebo.pagination import page_arg
 from ebo.permissions import role_required
 from ebo.services import schools as school_svc
 from ebo.services import units as svc
@@ -22,7 +23,7 @@ bp = Blueprint("units", __name__)
 def index():
     """Housing units with beds and beds in use."""
     inactive = request.args.get("inactive") == "1"
-    page = svc.list_page(request.args.get("page", 1, type=int), show_inactive=inactive)
+    page = svc.list_page(page_arg(), show_inactive=inactive)
     return render_template("units/index.html", page=page, totals=svc.totals(), inactive=inactive)
 
 
