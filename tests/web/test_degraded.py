@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -131,3 +132,35 @@ def test_error_page_when_a_view_raises_a_database_error(app, client, login_as, m
     assert resp.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert "Försök igen senare" in resp.get_data(as_text=True)
+
+
+def test_family_search_text_is_not_in_the_cookie(client, login_as, db):
+    import datetime as dt
+    import json
+
+    from ebo.models import SavedSearch, User
+    from ebo.services import searches
+    from tests.factories import make_family
+
+    make_family(dossier_number="7777-1234").contact_name = "Olena Kovalenko"
+    db.session.commit()
+    me = login_as("caseworker")
+    for text in ("Kovalenko", "7777-1234"):
+        resp = client.post("/families/", data={"q": text})
+        assert resp.status_code == 302 and text not in resp.headers["Location"]
+        assert "Olena Kovalenko" in client.get("/families/").get_data(as_text=True)
+        with client.session_transaction() as s:
+            assert text.lower() not in json.dumps(dict(s), default=str).lower()
+        cookie = client.get_cookie("ebo_session").value
+        payload = client.application.session_interface.get_signing_serializer(client.application).loads(cookie)
+        assert text.lower() not in json.dumps(payload, default=str).lower()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 1  # the old one dropped
+    key = db.session.scalar(sa.select(SavedSearch.id))
+    other = User(id=uuid.uuid4())
+    assert searches.recall(me, key) == "7777-1234"
+    assert searches.recall(other, key) == ""  # the key alone is useless to anyone else
+    db.session.get(SavedSearch, key).expires_at = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    db.session.commit()
+    assert searches.recall(me, key) == ""  # and expires
+    client.post("/families/", data={"clear": "1"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 0
