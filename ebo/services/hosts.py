@@ -615,6 +615,7 @@ def erase_account(user: User) -> str:
         > 0
     )
     mode = "pseudonymised" if has_history else "deleted"
+    __import__("ebo.services.erasure", fromlist=["scrub_host"]).scrub_host(household)  # runs' stored copies
     audit.record("account_erased", "user", user.id, {"mode": mode}, actor=user)
     if has_history:
         _pseudonymise(user, household)

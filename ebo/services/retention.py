@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ebo.extensions import db
 from ebo.models.types import add_months, utcnow
-from ebo.services import audit
+from ebo.services import audit, erasure
 
 
 def due_family_ids(today: dt.date, months: int) -> list:
@@ -53,6 +53,7 @@ def pseudonymise(family) -> None:
     db.session.execute(sa.update(Proposal).where(Proposal.family_id == family.id)
                        .values(decline_reason=None, coordinator_note=None)
                        .execution_options(synchronize_session=False))
+    erasure.scrub_family(family)  # the stored matching runs' copies
     family.pseudonymised_at = utcnow()
 
 
