@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from ebo import demo
+from ebo import demo, demo_guard
 from ebo.extensions import db
 from ebo.families import cli as families_cli
 from ebo.hosts import cli as hosts_cli
@@ -61,6 +61,8 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
 @click.option("--seed", default=2026, show_default=True, help="Seed of the generated municipality.")
 def demo_command(reset: bool, no_serve: bool, host: str, port: int, seed: int) -> None:
     """Build the demo municipality on SQLite, print one login per role and serve it."""
+    if (reason := demo_guard.refusal()) is not None:
+        raise click.ClickException(reason)  # never demo accounts in a database with real data
     logins = demo.build(reset=reset, seed=seed)
     click.echo(f"\nDemo municipality ready. Log in at http://{host}:{port}/login with:")
     for role, email, password in logins:

@@ -37,6 +37,9 @@ DEFAULTS: dict = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": False,
+    # Redis unreachable: throttle with in-process counters (Flask-Limiter logs the switch) instead of 500s.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "PROXY_FIX_X_FOR": 0,  # number of trusted proxies in front (gunicorn behind nginx: 1)
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
@@ -91,6 +94,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
     if app.config["REDIS_URL"]:
         app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+        # A Redis that does not answer must not hold a login for long before the fallback takes over.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     else:
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
 

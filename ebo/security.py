@@ -7,7 +7,8 @@ import time
 import uuid
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -137,7 +138,7 @@ def init_app(app: Flask) -> None:
     def _commit(response):
         # One transaction per request: services flush, the request commits (or rolls back on a 5xx).
         if response.status_code >= 500:
-            db.session.rollback()
+            _rollback_quietly()
         else:
             try:
                 db.session.commit()
@@ -149,7 +150,7 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def _rollback(exc):
         if exc is not None:
-            db.session.rollback()
+            _rollback_quietly()
 
     @app.errorhandler(CSRFError)
     def _csrf_error(e):
@@ -163,6 +164,10 @@ def init_app(app: Flask) -> None:
             from ebo.services import audit  # local: ebo.services.audit imports ebo.security (client_ip)
 
             audit.record("authz_denied", "endpoint", request.endpoint or request.path[:64])
+        if e.code == 429:  # throttled (a login or a registration): who tried is in the event's address
+            from ebo.services import audit
+
+            audit.record("throttled", "endpoint", request.endpoint or request.path[:64])
         messages = {
             400: _l("The request could not be understood."),
             403: _l("You do not have access to this page."),
@@ -178,11 +183,32 @@ def init_app(app: Flask) -> None:
     def _server_error(e: Exception):
         if isinstance(e, HTTPException):
             return _http_error(e)
-        db.session.rollback()
+        _rollback_quietly()
         app.logger.exception("Unhandled error on %s", request.path)
-        return render_template("error.html", code=500,
-                               message=_l("Something went wrong on our side. Nothing was saved. "
-                                          "Please try again later.")), 500
+        message = _l("Something went wrong on our side. Nothing was saved. Please try again later.")
+        if isinstance(e, sa.exc.DBAPIError | sa.exc.DisconnectionError):
+            # The database is gone: the page must not ask it who is logged in (that would fail again
+            # and leave the server's bare error page, without our headers).
+            g._login_user = login_manager.anonymous_user()
+        try:
+            return render_template("error.html", code=500, message=message), 500
+        except Exception:  # the page itself needs something that is down: plain text, same headers
+            app.logger.exception("The error page could not be drawn on %s", request.path)
+            return Response(_PLAIN_ERROR, status=500, mimetype="text/html")
+
+
+def _rollback_quietly() -> None:
+    """Roll the request's session back; a lost database connection must not raise again here."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone; nothing to undo
+        current_app.logger.warning("rollback failed after an error", exc_info=True)
+
+
+_PLAIN_ERROR = ("<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Fel 500</title></head>"
+                "<body><h1>Något gick fel hos oss. Inget sparades. Försök igen senare.</h1>"
+                "<p lang=\"en\">Something went wrong on our side. Nothing was saved. Please try again later.</p>"
+                "</body></html>")
 
 
 def client_ip() -> str | None:

@@ -102,6 +102,9 @@ def _wipe(app) -> None:
     with app.app_context():
         _db.session.remove()
         with _db.engine.begin() as conn:
+            from ebo.models.audit import allow_audit_removal
+
+            allow_audit_removal(conn)  # the test wipe, like the retention purge
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from ebo.admin.views import bp
+from ebo.pagination import page_arg
 from ebo.permissions import ADMIN, role_required
 from ebo.services import auditlog
 
@@ -19,7 +20,7 @@ def audit():
                               action=request.args.get("action", "").replace("\x00", "")[:40])
     bad_family = bool(family_text.strip()) and f.family_id is None
     bad_user = bool(user_text.strip()) and f.user_id is None
-    page = auditlog.search(f, request.args.get("page", 1, type=int))
+    page = auditlog.search(f, page_arg())
     return render_template("admin/audit.html", page=page, f=f, actors=auditlog.actors(page.items),
                            actions=auditlog.actions(), staff=auditlog.staff_users(), family_text=family_text,
                            bad_family=bad_family, bad_user=bad_user)

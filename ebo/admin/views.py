@@ -12,6 +12,7 @@ from flask_login import current_user
 from ebo.admin.forms import StaffUserForm, UserChangeForm
 from ebo.extensions import db
 from ebo.models import User
+from ebo.pagination import page_arg
 from ebo.permissions import ADMIN, ALL_ROLES, role_required
 from ebo.services import accounts
 
@@ -27,7 +28,7 @@ def users():
     query = sa.select(User).order_by(User.role, User.email)
     if role in ALL_ROLES:
         query = query.where(User.role == role)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/users.html", page=page, role=role, roles=ALL_ROLES)
 
 

@@ -11,14 +11,17 @@ from flask_login import current_user
 
 from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
 from ebo.formutil import ImportForm, choices
+from ebo.pagination import page_arg
 from ebo.permissions import CASEWORKER, REGISTRY_ROLES, role_required
 from ebo.services import families as svc
-from ebo.services import imports
+from ebo.services import imports, searches
 from ebo.ui import STATUS_LABELS
 
 bp = Blueprint("families", __name__)
 
-SEARCH_KEY = "family_search"  # the search text is kept in the session, never in the URL (docs/security.md S23)
+# The search text (a name or dossier number) is kept on the server; the session cookie holds only a random
+# key to it, and the URL nothing (docs/security.md S23).
+SEARCH_KEY = "family_search_key"
 UPLOAD_LIMIT = 2 * 1024 * 1024
 
 
@@ -29,7 +32,8 @@ def _filters() -> svc.ListFilters:
         needed_before = date.fromisoformat(raw) if raw else None
     except ValueError:
         needed_before = None
-    return svc.ListFilters(q=session.get(SEARCH_KEY, ""), status=request.args.get("status", ""),
+    return svc.ListFilters(q=searches.recall(current_user, session.get(SEARCH_KEY)),
+                           status=request.args.get("status", ""),
                            route=request.args.get("route", ""), children=request.args.get("children", ""),
                            needed_before=needed_before)
 
@@ -40,12 +44,13 @@ def index():
     """The family list: search (kept out of the URL), filters, pagination."""
     if request.method == "POST":
         # POST-redirect-GET: the name or dossier number searched for goes to the session, filters to the URL.
-        session[SEARCH_KEY] = "" if "clear" in request.form else request.form.get("q", "").replace("\x00", "")[:120]
+        text = "" if "clear" in request.form else request.form.get("q", "")
+        session[SEARCH_KEY] = searches.remember(current_user, text, old_key=session.get(SEARCH_KEY))
         args = {k: request.form.get(k, "").replace("\x00", "")[:20]
                 for k in ("status", "route", "children", "needed_before")}
         return redirect(url_for("families.index", **{k: v for k, v in args.items() if v}))
     f = _filters()
-    page = svc.list_page(f, request.args.get("page", 1, type=int))
+    page = svc.list_page(f, page_arg())
     return render_template("families/index.html", page=page, f=f, routes=svc.ROUTE_LABELS, routes_short=svc.ROUTE_SHORT,
                            statuses=svc.STATUSES)
 

@@ -32,6 +32,7 @@ from ebo.models.matching import (
 from ebo.models.outbox import EmailMessage
 from ebo.models.placement import EndReason, FollowUpVisit, Placement
 from ebo.models.school import HousingUnit, School
+from ebo.models.search import SavedSearch
 from ebo.models.settings import MunicipalitySettings
 from ebo.models.types import UTCDateTime, add_months, utcnow
 from ebo.models.user import STAFF_ROLES, Role, User, new_session_token
@@ -73,6 +74,7 @@ __all__ = [
     "Route",
     "RunKind",
     "RunState",
+    "SavedSearch",
     "School",
     "UTCDateTime",
     "User",

@@ -68,3 +68,38 @@ def _refuse_bulk_changes(state) -> None:
     mapper = state.bind_mapper
     if mapper is not None and mapper.class_ is AuditEvent:
         raise AuditLogIsAppendOnly("audit events cannot be updated or deleted")
+
+
+# --- the database's own guard (PostgreSQL) ----------------------------------------------------------
+# A trigger refuses UPDATE, DELETE and TRUNCATE on audit_events for every role and every client (psql
+# included). The one exception is DELETE inside a transaction that has set ``ebo.audit_removal`` to
+# 'on' with ``allow_audit_removal``: only the retention purge does so (services/retention.py), and it
+# audits how many rows it removed. Migration 0004_audit_guard creates the same objects.
+
+AUDIT_REMOVAL_SETTING = "ebo.audit_removal"
+
+GUARD_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION ebo_audit_events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND coalesce(current_setting('ebo.audit_removal', true), '') = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$
+"""
+GUARD_ROW_TRIGGER_SQL = ("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+                         "FOR EACH ROW EXECUTE FUNCTION ebo_audit_events_guard()")
+GUARD_TRUNCATE_TRIGGER_SQL = ("CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+                              "FOR EACH STATEMENT EXECUTE FUNCTION ebo_audit_events_guard()")
+
+for _sql in (GUARD_FUNCTION_SQL, GUARD_ROW_TRIGGER_SQL, GUARD_TRUNCATE_TRIGGER_SQL):
+    # db.create_all() (tests, demo) gets the guard too, so every PostgreSQL schema behaves as production.
+    event.listen(AuditEvent.__table__, "after_create", sa.DDL(_sql.replace("%", "%%")).execute_if(dialect="postgresql"))
+
+
+def allow_audit_removal(conn, allowed: bool = True) -> None:
+    """Let this transaction delete audit rows on PostgreSQL (the retention purge only), or stop it again."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT set_config(:name, :value, true)"),
+                     {"name": AUDIT_REMOVAL_SETTING, "value": "on" if allowed else "off"})

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ebo.extensions import db
 from ebo.models.types import (
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from ebo.models.placement import Placement
     from ebo.models.user import User
 
+
+#: Decimals kept of a home's latitude and longitude: 0.001° is about 110 m north-south and 55 m east-west
+#: here, well inside what matching needs (school distances to 0.1 km against limits of whole km), and it
+#: no longer points at one house. Every copy (run inputs, backups) inherits the rounding.
+COORD_DECIMALS = 3
 
 class GeocodeStatus(StrEnum):
     """How the household's coordinates were obtained."""
@@ -149,6 +154,11 @@ class HostHousehold(db.Model):
     placements: Mapped[list[Placement]] = relationship(
         "Placement", back_populates="host", passive_deletes="all"
     )
+
+    @validates("lat", "lon")
+    def _round_coordinate(self, _key: str, value: float | None) -> float | None:
+        """Keep a home's position only as precisely as matching needs (COORD_DECIMALS, about 100 m)."""
+        return None if value is None else round(float(value), COORD_DECIMALS)
 
     @property
     def free_beds(self) -> int:

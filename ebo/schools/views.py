@@ -11,6 +11,7 @@ from flask_login import current_user
 from ebo.extensions import db
 from ebo.formutil import ImportForm
 from ebo.models import School
+from ebo.pagination import page_arg
 from ebo.permissions import CASEWORKER, STAFF, role_required
 from ebo.schools.forms import SchoolForm
 from ebo.services import imports
@@ -27,7 +28,7 @@ def index():
     """The school register, searchable by name, code or town (not personal data)."""
     q = request.args.get("q", "").replace("\x00", "")[:100]
     inactive = request.args.get("inactive") == "1"
-    page = svc.list_page(q, request.args.get("page", 1, type=int), show_inactive=inactive)
+    page = svc.list_page(q, page_arg(), show_inactive=inactive)
     return render_template("schools/index.html", page=page, q=q, inactive=inactive)
 
 

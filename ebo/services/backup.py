@@ -7,6 +7,7 @@ refuses a database that already holds data, so nothing is half-written over real
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import decimal
 import gzip
@@ -62,15 +63,46 @@ def _revision(conn) -> str | None:
     return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
+@contextlib.contextmanager
+def snapshot():
+    """A connection whose every read sees one consistent snapshot of the whole database.
+
+    PostgreSQL: one SERIALIZABLE READ ONLY DEFERRABLE transaction (waits for a safe snapshot, then
+    never blocks writers nor fails with a serialisation error). SQLite: one explicit read transaction
+    (in WAL mode writers go on; the reader keeps the snapshot of its first read).
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="SERIALIZABLE", postgresql_readonly=True,
+                                                postgresql_deferrable=True) as conn:
+            with conn.begin():
+                yield conn
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")  # pysqlite would otherwise read each statement on its own
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def _rows(conn, table):
+    """The rows of one table, as mappings."""
+    return conn.execute(sa.select(table)).mappings()
+
+
 def backup(path: str | Path) -> dict[str, int]:
-    """Write every table to `path` (gzip JSON lines); returns the row count per table."""
+    """Write every table to `path` (gzip JSON lines) from one consistent snapshot; rows per table."""
     counts: dict[str, int] = {}
-    with db.engine.connect() as conn, gzip.open(path, "wt", encoding="utf-8") as out:
+    with snapshot() as conn, gzip.open(path, "wt", encoding="utf-8") as out:
         out.write(json.dumps({"format": FORMAT, "revision": _revision(conn),
                               "at": clock.now().isoformat()}) + "\n")
         for table in db.metadata.sorted_tables:
             n = 0
-            for row in conn.execute(sa.select(table)).mappings():
+            for row in _rows(conn, table):
                 # Column keys, not SQL types, so the dump is the same on both databases.
                 out.write(json.dumps({"t": table.name, "r": {k: _encode(v) for k, v in row.items()}}) + "\n")
                 n += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -164,3 +165,21 @@ def resolve_columns(header: Iterable[str], spec: Mapping[str, tuple[str, ...]],
                                              name=spec[key][0], names=", ".join(spec[key])))
               for key in required if key not in found]
     return found, errors
+
+
+# --- writing: exports that no spreadsheet runs as formulas -------------------------------------------
+# OWASP "CSV injection": every field quoted, and a ' before any text a spreadsheet could start a
+# formula with (= + - @ tab CR). Quoting is not enough on its own: a program that splits on ';'
+# (LibreOffice and Excel with Swedish settings) or ',' ignores quotes that do not open a field, so
+# "Eva;=1+1;" would give a cell "=1+1". A ' is therefore also put after every separator or quote
+# (or tab, CR, LF) inside a value that is followed (after any spaces) by one of those characters.
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_EMBEDDED = re.compile(r"""(?:(?<=^)|(?<=[,;\t"\r\n]))(?=[ \u00a0]*[=+\-@\t\r])""")
+
+
+def safe_cell(value) -> str:
+    """Return a CSV cell that no spreadsheet evaluates, whichever separator it splits on."""
+    text = "" if value is None else str(value)
+    return _EMBEDDED.sub("'", text)
+

@@ -479,13 +479,7 @@ def view_family(placement, actor=None) -> None:
 
 # --- export --------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (security.md item 16)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+from ebo.services.csvio import FORMULA_START, safe_cell  # noqa: E402, F401, I001 (one rule for every export)
 
 
 EXPORT_HEADER = ("placement_id", "family_id", "family", "persons", "adults", "children", "route", "place",
@@ -497,7 +491,7 @@ def export_csv(f: Filters, actor=None, on: dt.date | None = None) -> tuple[str, 
     """All placements matching the filters as formula-safe CSV; audited as "export". Returns (text, rows)."""
     on = on or today()
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL)  # every field quoted, each made safe by safe_cell
     writer.writerow(EXPORT_HEADER)
     rows = db.session.scalars(list_query(f, on)).all()
     for p in rows:

@@ -1,4 +1,10 @@
-"""Retention: pseudonymise families whose last placement ended long ago, keeping the statistics."""
+"""Retention: pseudonymise families whose last placement ended long ago, keeping the statistics.
+
+The purge is also the only path that removes audit events: those older than the same retention
+period (they hold IP addresses and who-viewed-whom). On PostgreSQL a trigger refuses every other
+UPDATE, DELETE or TRUNCATE of audit_events (ebo/models/audit.py); the purge lifts it for its own
+DELETE only, and records how many events it removed in a new audit event.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import sqlalchemy as sa
 from ebo.extensions import db
 from ebo.models import Family, FamilyStatus, FollowUpVisit, HealthNote, Placement, Proposal
 from ebo.models.types import add_months, utcnow
-from ebo.services import audit
+from ebo.services import audit, cards, erasure
 
 
 def due_family_ids(today: dt.date, months: int) -> list:
@@ -44,18 +50,35 @@ def pseudonymise(family) -> None:
     db.session.execute(sa.update(Proposal).where(Proposal.family_id == family.id)
                        .values(decline_reason=None, coordinator_note=None)
                        .execution_options(synchronize_session=False))
-    from ebo.services.cards import erase_for_family
-
-    erase_for_family(family.id)  # card photos and first names go with the family
+    cards.erase_for_family(family.id)  # card photos and first names go with the family
+    erasure.scrub_family(family)  # the stored matching runs' copies
     family.pseudonymised_at = utcnow()
 
 
+def purge_audit_events(today: dt.date, months: int) -> int:
+    """Remove audit events older than the retention period (the one audited way); returns how many."""
+    from ebo.models import AuditEvent
+    from ebo.models.audit import allow_audit_removal
+
+    cutoff = dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.UTC)
+    table = AuditEvent.__table__
+    conn = db.session.connection()
+    allow_audit_removal(conn)
+    try:
+        removed = conn.execute(sa.delete(table).where(table.c.at < cutoff)).rowcount
+    finally:
+        allow_audit_removal(conn, False)  # the rest of the transaction is guarded again
+    return removed
+
+
 def purge(today: dt.date, months: int) -> int:
-    """Pseudonymise every family due (idempotent); write one audit event "purge" with the count."""
+    """Pseudonymise every family due (idempotent) and remove old audit events; audited as "purge"."""
     ids = due_family_ids(today, months)
     for fid in ids:
         pseudonymise(db.session.get(Family, fid))
     db.session.flush()
+    removed = purge_audit_events(today, months)
     db.session.expire_all()  # the bulk updates above bypassed the loaded objects
-    audit.record("purge", "family", None, {"count": len(ids), "months": months, "today": today.isoformat()})
+    audit.record("purge", "family", None, {"count": len(ids), "months": months, "today": today.isoformat(),
+                                           "audit_events_removed": removed})
     return len(ids)

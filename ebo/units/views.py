@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.models import HousingUnit
+from ebo.pagination import page_arg
 from ebo.permissions import CASEWORKER, STAFF, role_required
 from ebo.services import units as svc
 from ebo.services.postal import normalise_postal_code
@@ -23,7 +24,7 @@ bp = Blueprint("units", __name__)
 def index():
     """Housing units with beds and beds in use."""
     inactive = request.args.get("inactive") == "1"
-    page = svc.list_page(request.args.get("page", 1, type=int), show_inactive=inactive)
+    page = svc.list_page(page_arg(), show_inactive=inactive)
     return render_template("units/index.html", page=page, totals=svc.totals(), inactive=inactive)
 
 

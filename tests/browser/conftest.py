@@ -60,6 +60,9 @@ def live_server(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             with db.engine.begin() as conn:
+                from ebo.models.audit import allow_audit_removal
+
+                allow_audit_removal(conn)  # the test wipe, like the retention purge
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
             db.engine.dispose()

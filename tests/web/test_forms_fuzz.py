@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -289,3 +290,55 @@ def test_get_with_generated_query_strings(client, login_as, path, query):
         assert resp.status_code < 500, (url, query)
     resp = client.get("/admin/users/" + path.replace("?", "").replace("#", ""))
     assert resp.status_code < 500
+
+
+# --- query strings of the list pages ---------------------------------------------------------------
+# Page numbers far past bigint, negative, non-numeric or in other scripts, with every filter the pages
+# read, on SQLite and PostgreSQL alike. (The runs and vetting lists clamp their pages in their own
+# modules; they join this list when they use ebo.pagination.page_arg.)
+
+LIST_PAGES = {
+    "caseworker": ["/families/", "/schools/", "/units/", "/placements/", "/placements/permits"],
+    "coordinator": ["/schools/", "/units/", "/placements/"],
+    "admin": ["/admin/audit", "/admin/users", "/families/", "/placements/overview"],
+}
+page_values = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.sampled_from(["99999999999999999999", "9223372036854775808", "1e9", "٣", " 2 ", "-0", "0x10",
+                     "1_000", "9" * 5000, "2.5", ""]),
+    text,
+)
+list_args = st.fixed_dictionaries(
+    {"page": page_values},
+    optional={k: text for k in ("q", "status", "route", "sort", "dir", "family", "user", "action",
+                                "inactive", "children", "needed_before", "area", "school", "overdue",
+                                "role", "per_page")},
+)
+
+
+@pytest.mark.parametrize("role", sorted(LIST_PAGES))
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(query=list_args)
+def test_list_pages_with_generated_query_strings(client, login_as, role, query):
+    if getattr(client, "_fuzz_user", None) is None:
+        client._fuzz_user = login_as(role)
+    for url in LIST_PAGES[role]:
+        resp = client.get(url, query_string=query)
+        assert resp.status_code < 500, (url, query)
+
+
+@pytest.mark.parametrize("url", ["/families/", "/schools/", "/units/", "/admin/audit", "/admin/users",
+                                 "/placements/"])
+def test_out_of_range_page_is_clamped(client, login_as, url):
+    login_as("admin" if url.startswith(("/admin", "/families")) else "caseworker")
+    for page in ("99999999999999999999", "-5", "abc", "9" * 5000):
+        assert client.get(url, query_string={"page": page}).status_code == 200, (url, page)
+
+
+def test_page_arg_clamps():
+    from ebo.pagination import MAX_PAGE, page_arg
+
+    assert page_arg({"page": "99999999999999999999"}) == MAX_PAGE
+    assert page_arg({"page": "-3"}) == 1 and page_arg({"page": "x"}) == 1 and page_arg({}) == 1
+    assert page_arg({"page": " 7 "}) == 7 and page_arg({"page": "9" * 5000}) == 1

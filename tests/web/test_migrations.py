@@ -10,12 +10,14 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from ebo import create_app
+from ebo import PACKAGE_DIR, create_app
 from ebo.extensions import db
 
-HEAD = "0003_cards"
+# The newest revision, read from the scripts (one head: the migrations form a single chain).
+HEAD = ScriptDirectory(str(PACKAGE_DIR / "migrations")).get_current_head()
 
 
 def _make_app(url: str, tmp_path):
