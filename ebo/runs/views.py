@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.models import HostHousehold, HousingUnit, ProposalState, RunState
+from ebo.pagination import page_arg
 from ebo.permissions import RUN_ROLES, role_required
 from ebo.runs.forms import ActionForm, AnswerForm, MoveForm, RejectForm, StartRunForm
 from ebo.services import placements, proposals
@@ -31,7 +32,7 @@ def _proposal(run, proposal_id: uuid.UUID):
 
 def _back(run):
     """The review page again, on the page and filter the form came from."""
-    page = request.form.get("page", type=int) or 1
+    page = page_arg(request.form)
     state = request.form.get("state") if request.form.get("state") in STATES else None
     return redirect(url_for("runs.detail", run_id=run.id, page=page if page > 1 else None, state=state))
 
@@ -56,7 +57,7 @@ def index():
 
 
 def _index(form, km, per_host, status=200):
-    page = svc.runs_page(request.args.get("page", 1, type=int))
+    page = svc.runs_page(page_arg())
     pv = svc.preview(km, per_host)
     return render_template(
         "runs/index.html", form=form, runs=page, preview=pv, active=any(r.is_active for r in page.items)
@@ -97,7 +98,7 @@ def detail(run_id: uuid.UUID):
     if run.state != RunState.DONE:
         return render_template("runs/progress.html", run=run, refresh=run.is_active)
     state = request.args.get("state") if request.args.get("state") in STATES else None
-    data = svc.review(run, request.args.get("page", 1, type=int), state)
+    data = svc.review(run, page_arg(), state)
     return render_template(
         "runs/review.html",
         run=run,

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.models import HostHousehold
+from ebo.pagination import page_arg
 from ebo.permissions import VETTING_ROLES, role_required
 from ebo.services import audit, vetting
 from ebo.vetting.forms import DecisionForm, VisitForm
@@ -23,9 +24,7 @@ PER_PAGE = 25
 def queue():
     """Hosts waiting for a home visit or a decision, oldest first."""
     status = request.args.get("status", "")
-    number = request.args.get("page", "1")
-    number = min(int(number), 10_000) if number.isdigit() and len(number) < 7 else 1
-    page = db.paginate(vetting.vetting_queue(status or None), page=max(number, 1), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(vetting.vetting_queue(status or None), page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template("vetting/queue.html", page=page, status=status, statuses=vetting.VETTING_QUEUE_STATES)
 
 

@@ -299,7 +299,7 @@ def test_get_with_generated_query_strings(client, login_as, path, query):
 
 LIST_PAGES = {
     "caseworker": ["/families/", "/schools/", "/units/", "/placements/", "/placements/permits"],
-    "coordinator": ["/schools/", "/units/", "/placements/"],
+    "coordinator": ["/schools/", "/units/", "/placements/", "/runs/", "/vetting/"],
     "admin": ["/admin/audit", "/admin/users", "/families/", "/placements/overview"],
 }
 page_values = st.one_of(
