@@ -5,6 +5,7 @@ enumerations as ``String(20)`` + ``StrEnum`` + named CHECK; personal columns car
 comment (security.md item 20).
 """
 
+from ebo.models.accounts import AccountToken, MfaRecoveryCode, TokenPurpose, UserMfa
 from ebo.models.audit import AuditEvent, AuditLogIsAppendOnly
 from ebo.models.drill import Drill
 from ebo.models.family import (
@@ -37,6 +38,10 @@ from ebo.models.user import STAFF_ROLES, Role, User, new_session_token
 
 __all__ = [
     "ACTIVE_RUN_STATES",
+    "AccountToken",
+    "MfaRecoveryCode",
+    "TokenPurpose",
+    "UserMfa",
     "STAFF_ROLES",
     "AddressPoint",
     "AuditEvent",

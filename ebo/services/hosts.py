@@ -616,6 +616,7 @@ def erase_account(user: User) -> str:
     )
     mode = "pseudonymised" if has_history else "deleted"
     audit.record("account_erased", "user", user.id, {"mode": mode}, actor=user)
+    __import__("ebo.services.account_links", fromlist=["forget"]).forget(user)  # tokens, second factor
     if has_history:
         _pseudonymise(user, household)
     else:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.services.account_links import verified_hosts_clause
 from matching import schema as ms
 
 # Proposals that hold a host's room until the host answers or a coordinator confirms.
@@ -64,6 +65,7 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
     taking_part = db.session.scalars(
         sa.select(HostHousehold).where(HostHousehold.matching_clause(today, reconfirm_months),
                                        HostHousehold.lat.is_not(None), HostHousehold.lon.is_not(None))
+        .where(verified_hosts_clause())  # accounts (issue 15): only confirmed email addresses take part
     ).all()
     hosts_by_id = {h.id: h for h in taking_part}
 

@@ -18,7 +18,10 @@ EVERYONE = frozenset(ROLES)
 ADMIN_ONLY = frozenset({"admin"})
 
 # The explicit public list. Adding a public page is a deliberate act: it must be added here too.
-PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static", "hosts.register"}
+PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static", "hosts.register",
+          # accounts (issue 15): emailed links and the second login step work without a session
+          "auth.forgot_password", "auth.forgot_password_sent", "auth.reset_password", "auth.accept_invitation",
+          "auth.verify_email", "auth.confirm_email_change", "auth.registration_sent", "auth.login_code"}
 
 # Role × endpoint matrix: which roles may GET each endpoint; every other role gets 403 or 404.
 # A feature blueprint adds its rows here (the completeness test fails until it does).
@@ -35,6 +38,12 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "admin.users": ADMIN_ONLY,
     "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY,
+    # accounts (issue 15): public link pages answer everyone; own-account pages everyone logged in
+    **{f"auth.{ep}": EVERYONE for ep in (
+        "forgot_password", "forgot_password_sent", "reset_password", "accept_invitation", "verify_email",
+        "confirm_email_change", "registration_sent", "login_code", "resend_verification", "password_required",
+        "mfa_setup", "mfa_new_codes", "mfa_off", "mfa_confirm")},
+    **{f"admin.{ep}": ADMIN_ONLY for ep in ("invite", "invite_again", "reset_mfa")},
     # hosts (issue 4): a host reaches only its own offer; registration is public
     "hosts.register": EVERYONE,
     **{f"hosts.{ep}": frozenset({"host"}) for ep in (
