@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 import uuid
 
@@ -21,8 +23,13 @@ PENDING_S = 300  # the password step is good for five minutes
 
 def begin_second_step(user, target: str):
     """The password was right: remember who is half-way (not logged in) and ask for the code."""
-    session["mfa_pending"] = {"uid": str(user.id), "tok": user.session_token, "at": time.time(), "next": target}
+    session["mfa_pending"] = {"uid": str(user.id), "tok": _token_tag(user), "at": time.time(), "next": target}
     return redirect(url_for("auth.login_code"))
+
+
+def _token_tag(user) -> str:
+    """A digest of the session token: the (readable, signed) cookie never carries the token itself."""
+    return hashlib.sha256(user.session_token.encode()).hexdigest()[:32]
 
 
 def mark_fresh() -> None:
@@ -52,7 +59,7 @@ def _pending_user():
         user = db.session.get(User, uuid.UUID(pending["uid"]))
     except (KeyError, ValueError):
         return None, None
-    if user is None or not user.active or user.session_token != pending.get("tok"):
+    if user is None or not user.active or not hmac.compare_digest(_token_tag(user), str(pending.get("tok"))):
         return None, None
     return user, pending
 

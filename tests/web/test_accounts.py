@@ -285,3 +285,29 @@ def test_erasure_removes_tokens_and_second_factor(db, client, make_user):
     login(client, user)
     assert client.post("/host/my-data/erase", data={"erase-password": PASSWORD}).status_code == 302
     assert count(AccountToken) == 0 and count(UserMfa) == 0
+
+
+def test_link_forms_need_the_csrf_token(tmp_path_factory):
+    from tests.web.test_hosts_register import _hidden, own_app
+
+    with own_app(tmp_path_factory, WTF_CSRF_ENABLED=True) as app:
+        c = app.test_client()
+        assert c.post("/forgot-password", data={"email": "a@example.org"}).status_code == 400
+        html = c.get("/forgot-password").get_data(as_text=True)
+        ok = c.post("/forgot-password", data={"email": "a@example.org", "csrf_token": _hidden(html, "csrf_token")})
+        assert ok.status_code == 302
+
+
+def test_admin_sends_a_new_invitation_and_the_old_link_stops(db, client, login_as, app):
+    login_as("admin")
+    client.post("/admin/users/invite", data={"name": "N", "email": "n@kommun.se", "role": "coordinator",
+                                             "your_password": PASSWORD})
+    invited = db.session.scalar(sa.select(User).where(User.email == "n@kommun.se"))
+    first = link_in(mails(db, kind="invitation")[0])
+    assert 'data-testid="invitation-pending"' in client.get(f"/admin/users/{invited.id}").get_data(as_text=True)
+    again = client.post(f"/admin/users/{invited.id}/invite-again", data={"inv-your_password": PASSWORD})
+    assert again.status_code == 302
+    second = link_in(mails(db, kind="invitation")[1])
+    person = app.test_client()
+    assert person.get(first).status_code == 404 and person.get(second).status_code == 200
+    assert [a for a in actions(db) if a == "user_invited"] == ["user_invited", "user_invited"]
