@@ -311,3 +311,11 @@ def test_admin_sends_a_new_invitation_and_the_old_link_stops(db, client, login_a
     person = app.test_client()
     assert person.get(first).status_code == 404 and person.get(second).status_code == 200
     assert [a for a in actions(db) if a == "user_invited"] == ["user_invited", "user_invited"]
+
+
+def test_accounts_made_outside_self_registration_count_as_confirmed(db, make_user):
+    staff = make_user("caseworker")
+    host = User(email="imported@example.se", password_hash="!", role="host", name="I")  # as the demo makes them
+    db.session.add(host)
+    db.session.commit()
+    assert staff.email_verified and host.email_verified and not host.must_change_password
