@@ -44,12 +44,12 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(email, password, role, name)
+        user = accounts.create_user(email, password, role, name, must_change_password=True)
         db.session.commit()
     except accounts.AccountError as e:
         db.session.rollback()
         raise click.ClickException(str(e)) from None
-    click.echo(f"Created {role} account {user.email}.")
+    click.echo(f"Created {role} account {user.email}. The password must be changed at the first login.")
 
 
 @click.command("demo")

@@ -53,6 +53,16 @@ DEFAULTS: dict = {
     "GEOCODER_URL": None,  # optional Nominatim-compatible service; the address table is tried first
     "GEOCODER_TIMEOUT_S": 5,
     "REGISTER_RATE_LIMIT": "10 per hour",
+    # Accounts (docs/security-accounts.md)
+    "REQUIRE_STAFF_2FA": None,  # None: required in production only; EBO_REQUIRE_STAFF_2FA=1/0 decides
+    "PASSWORD_RESET_MINUTES": 60,  # a forgotten-password link works this long
+    "INVITATION_HOURS": 72,  # a staff invitation works this long
+    "EMAIL_CONFIRM_HOURS": 48,  # an email confirmation link works this long
+    "FRESH_2FA_MINUTES": 10,  # fresh-login actions ask for the second factor again after this long
+    "LOGIN_ACCOUNT_LIMIT": "10 per 15 minutes",  # failed logins (and password confirmations) per account
+    "FORGOT_RATE_LIMIT": "5 per 15 minutes",  # forgotten-password requests per client address
+    "FORGOT_ACCOUNT_LIMIT": "3 per hour",  # forgotten-password emails per account
+    "TOTP_RATE_LIMIT": "5 per 5 minutes",  # wrong second-factor codes per account
     "MATCH_WORKERS": 2,
     "MATCH_TIME_LIMIT_S": 60,
     "TESTING": False,

@@ -40,7 +40,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             accounts.create_user(form.email.data, form.new_password.data, form.role.data, form.name.data,
-                                 actor=current_user, check_policy=False)
+                                 actor=current_user, check_policy=False, must_change_password=True)
         except accounts.AccountError as e:
             form.email.errors.append(str(e))
         else:
@@ -65,6 +65,6 @@ def edit_user(user_id: uuid.UUID):
                 accounts.set_active(user, form.active.data == "1", actor=current_user)
             flash(_("The changes were saved."), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_edit.html", form=form, user=user)
+    return render_template("admin/user_edit.html", form=form, user=user, **account_views.edit_extras(user))
 
-from ebo.admin import audit_views, settings_views  # noqa: E402,F401  (routes on bp)
+from ebo.admin import account_views, audit_views, settings_views  # noqa: E402,F401  (routes on bp)

@@ -213,9 +213,8 @@ class RegistrationForm(NewPasswordMixin, OfferForm):
 
     def validate_email(self, field):
         email = (field.data or "").strip().lower()
-        if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-            self.email_taken = True
-            raise ValidationError(_l("An account with this email already exists. Log in instead."))
+        # No error: a taken address answers like a new one (no account enumeration, docs/security-accounts.md).
+        self.email_taken = db.session.scalar(sa.select(User.id).where(User.email == email)) is not None
 
 
 class EditOfferForm(OfferForm):

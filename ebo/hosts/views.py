@@ -23,13 +23,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo import clock
-from ebo.auth.sessions import end_session, start_session
+from ebo.auth.sessions import end_session
 from ebo.extensions import limiter
 from ebo.hosts.forms import ActionForm, AnswerForm, EditOfferForm, PasswordConfirmForm, RegistrationForm
 from ebo.models import HostState, ProposalState
 from ebo.permissions import role_required
 from ebo.security import public
-from ebo.services import accounts, host_data, hosts, overview
+from ebo.services import account_links, accounts, host_data, hosts, overview
 from ebo.services.hosts import LANGUAGES
 
 bp = Blueprint("hosts", __name__)
@@ -61,27 +61,24 @@ def register():
     form = RegistrationForm()
     if request.method == "POST":
         valid = form.validate_on_submit()
+        if valid and form.email_taken and hosts.recent_registration(form.email.data, form.new_password.data):
+            return redirect(url_for("auth.registration_sent"))  # the same form sent twice: the same answer
         if valid and not _take_token(form.form_token.data):
             flash(_("This form has expired. Check your details and send it again."), "info")
         elif valid:
-            try:
-                household = hosts.register(
-                    form.email.data, form.new_password.data, form.offer_data(), locale=str(get_locale())
-                )
-            except accounts.AccountError as e:
-                form.email.errors = [*form.email.errors, str(e)]
-                form.email_taken = True
+            # Same answer for a new and a taken address (account_links: no enumeration, confirm the address).
+            if form.email_taken:
+                account_links.existing_account_notice(form.email.data)
             else:
-                start_session(household.user, "registration")
-                flash(_("Thank you! We have received your offer and sent you an email."), "success")
-                return redirect(url_for("hosts.dashboard"))
-        if form.email_taken:
-            # The same form sent twice: the first submit made the account; this one just logs in.
-            user = hosts.recent_registration(form.email.data or "", form.new_password.data or "")
-            if user is not None:
-                start_session(user, "repeated_registration")
-                flash(_("We had already received your offer."), "info")
-                return redirect(url_for("hosts.dashboard"))
+                try:
+                    household = hosts.register(
+                        form.email.data, form.new_password.data, form.offer_data(), locale=str(get_locale())
+                    )
+                except accounts.AccountError:
+                    account_links.existing_account_notice(form.email.data)
+                else:
+                    account_links.start_verification(household.user)
+            return redirect(url_for("auth.registration_sent"))
     session["host_reg_token"] = form.form_token.data = secrets.token_urlsafe(16)
     return render_template("hosts/register.html", form=form)
 

@@ -5,6 +5,7 @@ enumerations as ``String(20)`` + ``StrEnum`` + named CHECK; personal columns car
 comment (docs/security.md S20).
 """
 
+from ebo.models.accounts import AccountToken, MfaRecoveryCode, TokenPurpose, UserMfa
 from ebo.models.audit import AuditEvent, AuditLogIsAppendOnly
 from ebo.models.card import CARD_LANGUAGES, CardPartner, CardPhoto, CardStatus, PartnerKind, WelcomeCard
 from ebo.models.drill import Drill
@@ -40,6 +41,10 @@ from ebo.models.user import STAFF_ROLES, Role, User, new_session_token
 __all__ = [
     "ACTIVE_RUN_STATES",
     "CARD_LANGUAGES",
+    "AccountToken",
+    "MfaRecoveryCode",
+    "TokenPurpose",
+    "UserMfa",
     "STAFF_ROLES",
     "AddressPoint",
     "AuditEvent",

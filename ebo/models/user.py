@@ -57,6 +57,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False only while a self-registered address awaits confirmation (ebo/services/verification.py).
+    email_verified: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    # A password set by someone else (an administrator, the command line) is changed at first login.
+    must_change_password: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                       server_default=sa.false())
 
     host: Mapped[HostHousehold | None] = relationship(
         "HostHousehold",

@@ -15,7 +15,7 @@ from ebo.extensions import db
 from ebo.models import User, new_session_token
 from ebo.models.types import utcnow
 from ebo.permissions import ALL_ROLES
-from ebo.services import audit
+from ebo.services import audit, throttle
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -95,19 +95,45 @@ def authenticate(email: str, password: str):
 
 
 def verify_password(user, password: str) -> bool:
-    """True if `password` is the user's current password (for fresh-login checks)."""
+    """True if `password` is the user's current password (for fresh-login checks).
+
+    A logged-in user confirming their own password is throttled like a login (failures per account,
+    shared with the login form): past the limit the request ends in 429 and the attempt is audited.
+    """
+    confirming = _confirming_own_password(user)
+    if confirming and throttle.blocked("login", user.email, "LOGIN_ACCOUNT_LIMIT"):
+        audit.record("password_confirm_throttled", "user", user.id)
+        from flask import abort
+
+        abort(429)
     try:
         return hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
+        if confirming:
+            throttle.failed("login", user.email, "LOGIN_ACCOUNT_LIMIT")
+            audit.record("password_confirm_failed", "user", user.id)
         return False
+
+
+def _confirming_own_password(user) -> bool:
+    from flask import has_request_context
+    from flask_login import current_user
+
+    return bool(has_request_context() and getattr(current_user, "is_authenticated", False)
+                and current_user.id == user.id)
 
 
 class AccountError(ValueError):
     """An account could not be created or changed; the message is for the user."""
 
 
-def create_user(email: str, password: str, role: str, name: str = "", actor=None, check_policy: bool = True):
-    """Create a user with a hashed password; refuses duplicates and weak passwords."""
+def create_user(email: str, password: str, role: str, name: str = "", actor=None, check_policy: bool = True,
+                must_change_password: bool = False):
+    """Create a user with a hashed password; refuses duplicates and weak passwords.
+
+    `must_change_password`: the password was chosen by someone else (an administrator, the command
+    line), so the person must change it at the first login.
+    """
     email = email.strip().lower()
     if role not in ALL_ROLES:
         raise AccountError(_("Unknown role."))
@@ -117,7 +143,8 @@ def create_user(email: str, password: str, role: str, name: str = "", actor=None
         problem = password_problem(password, context_words(email, name))
         if problem:
             raise AccountError(problem)
-    user = User(email=email, password_hash=hash_password(password), role=role, name=name.strip(), active=True)
+    user = User(email=email, password_hash=hash_password(password), role=role, name=name.strip(), active=True,
+                must_change_password=must_change_password)
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", "user", user.id, {"role": role}, actor=actor)
@@ -129,12 +156,13 @@ def rotate_session_token(user) -> None:
     user.session_token = new_session_token()
 
 
-def change_password(user, new_password: str) -> None:
-    """Set a new password (policy checked by the form) and revoke other sessions."""
+def change_password(user, new_password: str, event: str = "password_changed") -> None:
+    """Set a new password (policy checked by the form) and revoke every session of the user."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     rotate_session_token(user)
-    audit.record("password_changed", "user", user.id, actor=user)
+    audit.record(event, "user", user.id, actor=user)
 
 
 def set_role(user, role: str, actor) -> None:
@@ -151,5 +179,8 @@ def set_active(user, active: bool, actor) -> None:
     """Activate or deactivate an account; deactivation ends its sessions."""
     user.active = active
     if not active:
+        from ebo.services import tokens
+
         rotate_session_token(user)
+        tokens.revoke_all(user)
     audit.record("user_activated" if active else "user_deactivated", "user", user.id, actor=actor)

@@ -24,7 +24,7 @@ from ebo.models import (
 )
 from ebo.models.matching import HOST_VISIBLE_STATES, OPEN_STATES
 from ebo.models.types import utcnow
-from ebo.services import accounts, audit, erasure
+from ebo.services import account_links, accounts, audit, erasure
 from ebo.services.hosts import HostError, has_active_placement
 
 ERASED_DOMAIN = "erased.invalid"
@@ -160,6 +160,7 @@ def erase_account(user: User) -> str:
     mode = "pseudonymised" if has_history else "deleted"
     erasure.scrub_host(household)  # the stored matching runs' copies
     audit.record("account_erased", "user", user.id, {"mode": mode}, actor=user)
+    account_links.forget(user)  # emailed links and the second factor
     if has_history:
         _pseudonymise(user, household)
     else:

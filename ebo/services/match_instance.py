@@ -31,6 +31,7 @@ from ebo.models import (
     School,
 )
 from ebo.models.matching import HOLDING_STATES
+from ebo.services.account_links import verified_hosts_clause
 from matching import schema as ms
 
 
@@ -103,6 +104,7 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
     taking_part = db.session.scalars(
         sa.select(HostHousehold).where(HostHousehold.matching_clause(today, reconfirm_months),
                                        HostHousehold.lat.is_not(None), HostHousehold.lon.is_not(None))
+        .where(verified_hosts_clause())  # accounts (issue 15): only confirmed email addresses take part
     ).all()
     hosts_by_id = {h.id: h for h in taking_part}
 

@@ -19,8 +19,12 @@ ADMIN_ONLY = frozenset({"admin"})
 
 # The explicit public list. Adding a public page is a deliberate act: it must be added here too.
 PUBLIC = {"main.index", "main.healthz", "auth.login", "auth.language", "static", "hosts.register",
-          # welcome cards (issue 17): partners check a card with no account
-          "cards.verify", "cards.phone", "cards.key", "cards.revoked"}
+          # welcome cards: partners check a card with no account
+          "cards.verify", "cards.phone", "cards.key", "cards.revoked",
+
+          # accounts: emailed links and the second login step work without a session
+          "auth.forgot_password", "auth.forgot_password_sent", "auth.reset_password", "auth.accept_invitation",
+          "auth.verify_email", "auth.confirm_email_change", "auth.registration_sent", "auth.login_code"}
 
 # Role × endpoint matrix: which roles may GET each endpoint; every other role gets 403 or 404.
 # A feature blueprint adds its rows here (the completeness test fails until it does).
@@ -37,6 +41,12 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "admin.users": ADMIN_ONLY,
     "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY,
+    # accounts: public link pages answer everyone; own-account pages everyone logged in
+    **{f"auth.{ep}": EVERYONE for ep in (
+        "forgot_password", "forgot_password_sent", "reset_password", "accept_invitation", "verify_email",
+        "confirm_email_change", "registration_sent", "login_code", "resend_verification", "password_required",
+        "mfa_setup", "mfa_new_codes", "mfa_off", "mfa_confirm")},
+    **{f"admin.{ep}": ADMIN_ONLY for ep in ("invite", "invite_again", "reset_mfa")},
     # hosts: a host reaches only its own offer; registration is public
     "hosts.register": EVERYONE,
     **{f"hosts.{ep}": frozenset({"host"}) for ep in (
@@ -72,7 +82,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "placements.stay_on": frozenset({"caseworker"}),
     "placements.export": frozenset({"caseworker"}),
     "placements.overview": frozenset({"coordinator", "caseworker", "admin"}),
-    # welcome cards (issue 17): caseworkers only (cards show photos); admins keep the partners; checks are public
+    # welcome cards: caseworkers only (cards show photos); admins keep the partners; checks are public
     **{f"cards.{ep}": frozenset({"caseworker"}) for ep in ("family", "issue", "card", "print_card", "pdf", "act")},
     "cards.partners": ADMIN_ONLY,
     "cards.partner": ADMIN_ONLY,

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from ebo.models import AddressPoint, AuditEvent, EmailMessage, HostHousehold, User
-from tests.conftest import count
+from tests.conftest import count, login
 
 GOOD_PASSWORD = "blue kettle morning walk"
 
@@ -51,9 +51,11 @@ def register(client, **over):
 
 
 def make_host(db, client, email="karin.ek@example.se", **over):
-    """Register a host through the real form; returns the household (client logged in as the host)."""
+    """Register a host through the real form and log in; returns the household (client logged in as the host)."""
     resp = register(client, email=email, **over)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    assert resp.headers["Location"].endswith("/registered")
+    assert login(client, email, over.get("new_password", GOOD_PASSWORD)).status_code == 302
     db.session.expire_all()
     return db.session.scalar(sa.select(HostHousehold).where(HostHousehold.email == email))
 
@@ -63,11 +65,12 @@ def test_start_page_offers_a_room(client):
     assert 'href="/host/register"' in html
 
 
-def test_register_creates_user_and_household_and_logs_in(db, client):
+def test_register_creates_user_and_household_and_asks_to_confirm_the_address(db, client):
     db.session.add(AddressPoint(postal_code="123 45", street="storgatan 1", lat=59.3, lon=18.0))
     db.session.commit()
     resp = register(client)
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/host/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/registered")
+    assert client.get("/host/").status_code == 302  # not logged in: the answer must not differ for a taken address
     user = db.session.scalar(sa.select(User).where(User.email == "karin.ek@example.se"))
     assert user.role == "host" and user.name == "Karin Ek"
     h = user.host
@@ -76,6 +79,9 @@ def test_register_creates_user_and_household_and_logs_in(db, client):
     assert h.languages == ["sv", "en"] and h.step_free and h.accepts_children and not h.has_pets
     assert (h.lat, h.lon, h.geocode_status) == (59.3, 18.0, "ok")
     assert h.vetting_status == "registered" and h.state == "active" and h.consent_at is not None
+    assert not user.email_verified
+    assert db.session.scalar(sa.select(EmailMessage).where(EmailMessage.kind == "verify_email")).to_addr == user.email
+    assert login(client, user.email, GOOD_PASSWORD).status_code == 302
     assert client.get("/host/").status_code == 200  # logged in
     mail = db.session.scalar(sa.select(EmailMessage).where(EmailMessage.kind == "host_registered"))
     assert mail.to_addr == user.email and mail.sent_at is not None
@@ -158,12 +164,20 @@ def test_postal_code_and_phone_are_normalised(db, client):
     assert h.postal_code == "123 45" and h.phone == "+46701234567"
 
 
-def test_email_already_registered_gives_a_login_link(db, client, make_user):
+def test_email_already_registered_answers_like_a_new_registration(db, client, make_user):
     make_user("coordinator", email="taken@example.se")
-    resp = register(client, email="Taken@Example.se")
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and 'id="email-error"' in html and 'href="/login"' in html
-    assert count(HostHousehold) == 0
+    taken = register(client, email="Taken@Example.se")
+    new = register(client, email="new-person@example.se")
+    assert taken.status_code == new.status_code == 302
+    assert taken.headers["Location"] == new.headers["Location"]
+    main = [client.get(r.headers["Location"]).get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
+            for r in (taken, new)]
+    assert main[0] == main[1]
+    assert count(HostHousehold) == 1
+    kinds = {(m.to_addr, m.kind) for m in db.session.scalars(sa.select(EmailMessage))}
+    assert ("taken@example.se", "account_exists") in kinds
+    assert ("new-person@example.se", "verify_email") in kinds
+    assert not any(to == "taken@example.se" and k != "account_exists" for to, k in kinds)
 
 
 def test_double_submit_creates_one_household(db, client):
@@ -175,8 +189,10 @@ def test_double_submit_creates_one_household(db, client):
     # the same POST again from a second client that still has the old cookie-less state
     other = client.application.test_client()
     again = other.post("/host/register", data=data)
-    assert again.status_code == 302 and again.headers["Location"].endswith("/host/")  # logged in, not a 2nd one
+    assert again.status_code == 302 and again.headers["Location"].endswith("/registered")  # same answer
     assert count(HostHousehold) == 1 and count(User) == 1
+    # the person's own repeated submit is recognised: no "you already have an account" email
+    assert db.session.scalar(sa.select(EmailMessage).where(EmailMessage.kind == "account_exists")) is None
 
 
 def test_stale_token_keeps_the_input(db, client):
@@ -245,6 +261,9 @@ def _csrf_flow(app, _db):
     html = c.get("/host/register").get_data(as_text=True)
     data = registration_data(csrf_token=_hidden(html, "csrf_token"), form_token=_hidden(html, "form_token"))
     assert c.post("/host/register", data=data).status_code == 302
+    html = c.get("/login").get_data(as_text=True)
+    assert c.post("/login", data={"csrf_token": _hidden(html, "csrf_token"), "email": data["email"],
+                                  "password": GOOD_PASSWORD}).status_code == 302
     html = c.get("/host/").get_data(as_text=True)
     assert c.post("/host/pause").status_code == 400  # no token
     assert c.post("/host/pause", data={"csrf_token": _hidden(html, "csrf_token")}).status_code == 302

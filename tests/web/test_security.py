@@ -675,7 +675,8 @@ def make_limited_app(tmp_path_factory):
     made = []
 
     def factory(from_env: bool = False):
-        cfg = base_config(tmp_path_factory, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="10 per minute")
+        cfg = base_config(tmp_path_factory, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="10 per minute",
+                          LOGIN_ACCOUNT_LIMIT="100 per minute")  # per address here; per account: test_accounts_throttle
         if from_env:
             cfg.pop("REDIS_URL")  # let EBO_REDIS_URL from the environment through, as in production
         app = create_app(cfg)

@@ -1,7 +1,7 @@
 """Welcome cards (välkommenkort): the cards, their encrypted photos and the card partners.
 
 Revision ID: 0003_cards
-Revises: 0001_initial
+Revises: 0002_accounts
 Create Date: 2026-12-01 13:43:37.847878
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_cards'
-down_revision = '0001_initial'
+down_revision = '0002_accounts'
 branch_labels = None
 depends_on = None
 
