@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
 from ebo.models.accounts import TokenPurpose
+from ebo.permissions import STAFF
 from ebo.services import accounts, audit, mail, throttle, tokens
 
 INVITED = "!invited"  # noqa: S105 - a marker in place of a hash: no password verifies against it
@@ -73,7 +74,7 @@ def reset_password(raw: str, new_password: str):
 
 def invite(email: str, name: str, role: str, actor):
     """Create a staff account without a usable password and email it a 72-hour invitation link."""
-    if role not in accounts.STAFF_ROLES:
+    if role not in STAFF:
         raise accounts.AccountError(_("Unknown role."))
     user = accounts.create_user(email, secrets.token_urlsafe(32), role, name, actor=actor, check_policy=False)
     user.password_hash = INVITED  # never verifies: the person sets their own password
