@@ -25,6 +25,20 @@ CHROMIUM_ARGS = [
 ]
 ROLES = ("host", "coordinator", "caseworker", "admin")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+#: axe-core from its npm package (tests/browser/package.json), installed with `npm ci --prefix tests/browser`.
+AXE_CORE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def browser_required() -> bool:
+    """Return whether a missing browser tool fails the tests (EBO_REQUIRE_BROWSER=1, as in CI) instead of skipping."""
+    return os.environ.get("EBO_REQUIRE_BROWSER", "") not in ("", "0")
+
+
+def missing(message: str):
+    """Fail with ``message`` when browsers are required, skip with it otherwise."""
+    if browser_required():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +84,9 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def chromium():
-    """Debian's Chromium, headless; the tests skip when it is not installed."""
+    """Debian's Chromium, headless; the tests skip when it is not installed (and fail under EBO_REQUIRE_BROWSER=1)."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium not installed: run `apt-get update && apt-get install -y chromium`")
+        missing("Chromium not installed: run `apt-get update && apt-get install -y chromium`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -101,6 +115,14 @@ def page(chromium):
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_core() -> Path:
+    """The path of axe-core's script; skips when it is not installed (fails under EBO_REQUIRE_BROWSER=1)."""
+    if not AXE_CORE.is_file():
+        missing(f"axe-core not installed ({AXE_CORE} is missing): run `npm ci --prefix tests/browser`")
+    return AXE_CORE
 
 
 @pytest.fixture(scope="session")

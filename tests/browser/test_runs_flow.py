@@ -81,13 +81,16 @@ def test_coordinator_runs_reviews_sends_host_accepts_coordinator_confirms(
     page.wait_for_load_state("load")
     assert time.monotonic() - started < 2.5, "starting a run must not wait for the solver"
     assert page.locator("progress#run-progress").count() == 1
-    assert page.locator("meta[http-equiv=refresh]").count() == 1
-    page.wait_for_selector("text=1234.5", timeout=15000)  # the meta refresh shows the solver's progress
+    assert page.locator("meta[name=ebo-refresh]").count() == 1
+    assert page.locator("meta[http-equiv=refresh]").count() == 0  # no reloads that restart a screen reader
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_selector("text=1234.5", timeout=15000)  # progress.js shows the solver's progress in place
+    assert page.evaluate("window.notReloaded === true")
     page.screenshot(path=str(screenshots / "runs-progress.png"), full_page=True)
 
-    # The page refreshes itself until the review appears.
+    # The page updates itself until the run is done, then loads the review.
     page.wait_for_selector("table.review-table", timeout=30000)
-    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    assert page.locator("meta[name=ebo-refresh]").count() == 0
     assert page.evaluate(UNLABELLED_JS) == []
     page.screenshot(path=str(screenshots / "runs-review.png"), full_page=True)
 
