@@ -84,9 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _configure_sqlite(app: Flask) -> None:
     """SQLite runs with foreign keys on, WAL and a busy timeout (docs/security.md S25), and real savepoints.
 
-    pysqlite starts transactions on its own and commits at a savepoint's release when nothing was written
-    before it, so `begin_nested()` would not nest. SQLAlchemy's documented recipe: the driver does no
-    transaction handling (isolation_level None) and the engine emits BEGIN itself.
+    pysqlite opens a transaction only before a write, so a SAVEPOINT issued with no transaction open would
+    start one of its own and commit at its release: `begin_nested()` would not nest. A transaction is
+    therefore begun just before a savepoint when none is open; everything else keeps pysqlite's timing.
     """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
@@ -102,8 +102,9 @@ def _configure_sqlite(app: Flask) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
-        dbapi_conn.isolation_level = None  # the engine, not the driver, begins transactions
 
-    @sa.event.listens_for(db.engine, "begin")
-    def _on_begin(conn):  # pragma: no cover - exercised through every test
-        conn.exec_driver_sql("BEGIN")
+    @sa.event.listens_for(db.engine, "savepoint")
+    def _on_savepoint(conn, _name):  # pragma: no cover - exercised through every conflict path
+        dbapi_conn = conn.connection.dbapi_connection
+        if not dbapi_conn.in_transaction:
+            dbapi_conn.execute("BEGIN")

@@ -32,6 +32,7 @@ def _coordinator(db):
 
 def _run(db, user):
     run = runs.start_run(runs.RunParams(max_school_km=5.0, families_per_host=1, time_limit_s=10), user)
+    db.session.commit()  # the run is handed to the worker when the starting transaction commits
     db.session.expire_all()
     from ebo.models import MatchingRun
 
@@ -68,6 +69,7 @@ def test_host_erasure_leaves_no_trace_in_any_table_nor_backup(db, client, tmp_pa
     h.lat, h.lon = EXACT  # as the geocoder would
     h.geocode_status, h.vetting_status = "ok", "approved"
     h.last_reconfirmed_at = dt.datetime.now(dt.UTC)
+    h.user.email_verified = True  # confirmed address: the offer takes part in matching
     school = make_school(lat=59.30, lon=18.00)
     make_family(adults=1, schools=[school])
     if history:
