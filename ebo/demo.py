@@ -41,6 +41,7 @@ from ebo.models import (
     Placement,
     Proposal,
     ProposalState,
+    Role,
     RunKind,
     RunState,
     School,
@@ -58,10 +59,10 @@ from matching.geo import haversine_km
 
 #: The demo logins, in the order they are returned: (role, email, display name).
 DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
-    ("admin", "admin@demo.sjovik.se", "Lena Holm"),
-    ("coordinator", "koordinator@demo.sjovik.se", "Johan Berglund"),
-    ("caseworker", "handlaggare@demo.sjovik.se", "Sara Nyström"),
-    ("host", "vard@demo.sjovik.se", "Karin Sjöberg"),
+    (Role.ADMIN, "admin@demo.sjovik.se", "Lena Holm"),
+    (Role.COORDINATOR, "koordinator@demo.sjovik.se", "Johan Berglund"),
+    (Role.CASEWORKER, "handlaggare@demo.sjovik.se", "Sara Nyström"),
+    (Role.HOST, "vard@demo.sjovik.se", "Karin Sjöberg"),
 ]
 
 #: Matching parameters as in docs/matching-format.md.
@@ -297,7 +298,7 @@ class _Generator:
                 available_until = (available_from or self.today) + timedelta(days=rng.randint(150, 720))
             extras = rng.sample(D.LANGUAGE_EXTRAS, rng.choice([0, 1, 1, 1, 2]))
             languages = ["sv"] + sorted(set(extras) - {"sv"})
-            user = User(id=self.uid(), email=email, password_hash=shared_hash, role="host", name=name,
+            user = User(id=self.uid(), email=email, password_hash=shared_hash, role=Role.HOST, name=name,
                         active=True, created_at=self.at(created_days))
             host = HostHousehold(
                 id=self.uid(), user_id=user.id, contact_name=name, email=email, phone=self.phone(),

@@ -11,6 +11,7 @@ from flask_login import current_user
 from ebo.admin.account_forms import ConfirmActionForm, InviteForm
 from ebo.admin.views import bp
 from ebo.extensions import db
+from ebo.models import User
 from ebo.permissions import ADMIN, role_required
 from ebo.services import account_links, accounts, mfa
 
@@ -32,8 +33,6 @@ def invite():
 
 
 def _user_or_404(user_id: uuid.UUID):
-    from ebo.models import User
-
     return db.session.get(User, user_id) or abort(404)
 
 

@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from ebo.auth.forms import ForgotPasswordForm, PasswordChangeForm, ResendForm, SetPasswordForm
+from ebo.auth.sessions import end_session
 from ebo.auth.views import bp
-from ebo.extensions import limiter
+from ebo.extensions import db, limiter
+from ebo.models import User
 from ebo.models.accounts import TokenPurpose
 from ebo.security import public
 from ebo.services import account_links, accounts, audit, tokens
@@ -45,8 +47,6 @@ def _set_password_page(raw: str, purpose: TokenPurpose, template: str, done):
     row = tokens.find(raw, purpose)
     if row is None:
         return render_template("auth/link_invalid.html", purpose=purpose), 404
-    from ebo.extensions import db
-    from ebo.models import User
 
     user = db.session.get(User, row.user_id)
     form = SetPasswordForm()
@@ -55,8 +55,6 @@ def _set_password_page(raw: str, purpose: TokenPurpose, template: str, done):
         if done(raw, form.new_password.data) is None:
             return render_template("auth/link_invalid.html", purpose=purpose), 404
         if current_user.is_authenticated:
-            from ebo.auth.sessions import end_session
-
             end_session()
         flash(_("Your password is saved. Log in with it now."), "success")
         return redirect(url_for("auth.login"))
@@ -104,8 +102,6 @@ def confirm_email_change(token: str):
         if user is None:
             return render_template("auth/link_invalid.html", purpose=TokenPurpose.CHANGE_EMAIL), 404
         if current_user.is_authenticated:
-            from ebo.auth.sessions import end_session
-
             end_session()
         flash(_("Your email address is changed. Log in with the new address."), "success")
         return redirect(url_for("auth.login"))

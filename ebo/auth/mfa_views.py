@@ -15,6 +15,7 @@ from ebo.auth.forms import CodeForm, EnrolForm, MfaOffForm, RecoveryCodesForm
 from ebo.auth.sessions import start_session
 from ebo.auth.views import bp
 from ebo.extensions import db
+from ebo.models import User
 from ebo.security import is_safe_next, public
 from ebo.services import audit, mfa, throttle
 
@@ -50,8 +51,6 @@ def _check_code(user, code: str | None) -> str | None:
 
 
 def _pending_user():
-    from ebo.models import User
-
     pending = session.get("mfa_pending") or {}
     if not pending or time.time() - pending.get("at", 0) > PENDING_S:
         return None, None

@@ -37,7 +37,8 @@ from ebo.extensions import db
 from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices
 from ebo.models import User
 from ebo.services import accounts
-from ebo.services.hosts import LANGUAGES, OFFER_FIELDS, normalise_phone, normalise_postal_code
+from ebo.services.hosts import LANGUAGES, OFFER_FIELDS
+from ebo.services.postal import normalise_phone, normalise_postal_code
 
 FREE_TEXT_MAX = 2000
 REASON_MAX = 1000

@@ -27,7 +27,7 @@ from ebo.auth.sessions import end_session
 from ebo.extensions import limiter
 from ebo.hosts.forms import ActionForm, AnswerForm, EditOfferForm, PasswordConfirmForm, RegistrationForm
 from ebo.models import HostState, ProposalState
-from ebo.permissions import role_required
+from ebo.permissions import HOST, role_required
 from ebo.security import public
 from ebo.services import account_links, accounts, host_data, hosts, overview
 from ebo.services.hosts import LANGUAGES
@@ -57,7 +57,7 @@ def language_name(code: str) -> str:
 def register():
     """Offer a room: the account and the household in one form; a double submit makes one household."""
     if current_user.is_authenticated:
-        return redirect(url_for("hosts.dashboard" if current_user.role == "host" else "main.home"))
+        return redirect(url_for("hosts.dashboard" if current_user.role == HOST else "main.home"))
     form = RegistrationForm()
     if request.method == "POST":
         valid = form.validate_on_submit()
@@ -89,7 +89,7 @@ def _take_token(sent: str | None) -> bool:
 
 
 @bp.route("/")
-@role_required("host")
+@role_required(HOST)
 def dashboard():
     """Where my offer stands, what I can do, and the proposals sent to me."""
     household = _household()
@@ -107,7 +107,7 @@ def dashboard():
 
 
 @bp.route("/offer", methods=["GET", "POST"])
-@role_required("host")
+@role_required(HOST)
 def edit():
     """Change my offer."""
     household = _household()
@@ -139,35 +139,35 @@ def _state_action(state: HostState | None, message: str):
 
 
 @bp.route("/pause", methods=["POST"])
-@role_required("host")
+@role_required(HOST)
 def pause():
     """Pause my offer: no proposals until I resume."""
     return _state_action(HostState.PAUSED, _("Your offer is paused."))
 
 
 @bp.route("/resume", methods=["POST"])
-@role_required("host")
+@role_required(HOST)
 def resume():
     """Resume a paused or withdrawn offer."""
     return _state_action(HostState.ACTIVE, _("Your offer is open again."))
 
 
 @bp.route("/withdraw", methods=["POST"])
-@role_required("host")
+@role_required(HOST)
 def withdraw():
     """Withdraw my offer."""
     return _state_action(HostState.WITHDRAWN, _("Your offer is withdrawn. Thank you for offering it."))
 
 
 @bp.route("/reconfirm", methods=["POST"])
-@role_required("host")
+@role_required(HOST)
 def reconfirm():
     """Confirm that my offer is still current."""
     return _state_action(None, _("Thank you! Your offer is confirmed for another year."))
 
 
 @bp.route("/proposals/<uuid:proposal_id>", methods=["GET", "POST"])
-@role_required("host")
+@role_required(HOST)
 def proposal(proposal_id: uuid.UUID):
     """A proposal sent to me: the minimal summary of the family, and my answer."""
     household = _household()
@@ -190,7 +190,7 @@ def proposal(proposal_id: uuid.UUID):
 
 
 @bp.route("/my-data")
-@role_required("host")
+@role_required(HOST)
 def my_data():
     """Download or erase my data."""
     household = _household()
@@ -204,7 +204,7 @@ def my_data():
 
 
 @bp.route("/my-data/export", methods=["POST"])
-@role_required("host")
+@role_required(HOST)
 def export():
     """Everything stored about me, as a JSON download (needs my password)."""
     form = PasswordConfirmForm(prefix="export")
@@ -225,7 +225,7 @@ def export():
 
 
 @bp.route("/my-data/erase", methods=["POST"])
-@role_required("host")
+@role_required(HOST)
 def erase():
     """Erase my account (needs my password; refused while a family lives with me)."""
     form = PasswordConfirmForm(prefix="erase")

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
+from ebo.models import HostHousehold, MfaRecoveryCode, User, UserMfa
 from ebo.models.accounts import TokenPurpose
 from ebo.permissions import STAFF
 from ebo.services import accounts, audit, mail, throttle, tokens
@@ -23,8 +24,6 @@ INVITED = "!invited"  # noqa: S105 - a marker in place of a hash: no password ve
 
 
 def _user_by_email(email: str | None):
-    from ebo.models import User
-
     return db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
 
 
@@ -61,7 +60,6 @@ def reset_password(raw: str, new_password: str):
     row = tokens.consume(raw, TokenPurpose.RESET)
     if row is None:
         return None
-    from ebo.models import User
 
     user = db.session.get(User, row.user_id)
     accounts.change_password(user, new_password, event="password_reset")
@@ -97,7 +95,6 @@ def accept_invitation(raw: str, new_password: str):
     row = tokens.consume(raw, TokenPurpose.INVITE)
     if row is None:
         return None
-    from ebo.models import User
 
     user = db.session.get(User, row.user_id)
     accounts.change_password(user, new_password, event="invitation_accepted")
@@ -144,7 +141,6 @@ def confirm_email(raw: str):
     row = tokens.consume(raw, TokenPurpose.VERIFY)
     if row is None:
         return None
-    from ebo.models import User
 
     user = db.session.get(User, row.user_id)
     user.email_verified = True
@@ -167,8 +163,6 @@ def existing_account_notice(email: str, locale: str | None = None) -> None:
 
 def verified_hosts_clause():
     """SQL condition: the host household's account has a confirmed email address (matching takes part)."""
-    from ebo.models import HostHousehold, User
-
     return HostHousehold.user_id.in_(sa.select(User.id).where(User.email_verified.is_(True)))
 
 
@@ -199,7 +193,6 @@ def confirm_email_change(raw: str):
     row = tokens.consume(raw, TokenPurpose.CHANGE_EMAIL)
     if row is None:
         return None
-    from ebo.models import User
 
     user = db.session.get(User, row.user_id)
     old = user.email
@@ -218,8 +211,6 @@ def confirm_email_change(raw: str):
 
 def forget(user) -> None:
     """Remove the user's link tokens and second factor (erasure of the account)."""
-    from ebo.models import MfaRecoveryCode, UserMfa
-
     tokens.revoke_all(user)
     db.session.execute(sa.delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id))
     db.session.execute(sa.delete(UserMfa).where(UserMfa.user_id == user.id))

@@ -17,6 +17,7 @@ import secrets
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import MatchingRun
 
 
 def scrub_host(household) -> int:
@@ -53,8 +54,6 @@ def _withheld_position(inst: dict, skip: str) -> tuple[float, float]:
 
 
 def _scrub(target: str, section: str) -> int:
-    from ebo.models import MatchingRun
-
     runs = db.session.scalars(sa.select(MatchingRun).where(sa.or_(
         MatchingRun.instance_json.contains(target), MatchingRun.solution_json.contains(target),
         MatchingRun.error.contains(target), MatchingRun.progress_message.contains(target))))

@@ -32,13 +32,13 @@ from ebo.models import (
     Placement,
     Proposal,
     ProposalState,
+    Role,
     User,
     VettingStatus,
 )
 from ebo.models.matching import HOST_VISIBLE_STATES
 from ebo.models.types import add_months, utcnow
 from ebo.services import accounts, audit, geocode, mail
-from ebo.services.postal import normalise_phone, normalise_postal_code  # noqa: F401 (the offer form's rules)
 
 CONSENT_VERSION = "2026-1"
 REMINDER_DAYS_BEFORE = 30
@@ -93,7 +93,7 @@ def register(email: str, password: str, data: dict, locale: str | None = None) -
     offer = _clean_offer(data)
     try:
         with db.session.begin_nested():
-            user = accounts.create_user(email, password, "host", offer.get("contact_name", ""))
+            user = accounts.create_user(email, password, Role.HOST, offer.get("contact_name", ""))
     except IntegrityError:  # a second submit raced the first one past the uniqueness check
         raise accounts.AccountError(_("An account with this email already exists.")) from None
     user.locale = locale if locale in current_app.config["LANGUAGES"] else None
@@ -126,7 +126,7 @@ def recent_registration(email: str, password: str, minutes: int = 30) -> User | 
     user = db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
     if (
         user is None
-        or user.role != "host"
+        or user.role != Role.HOST
         or user.host is None
         or not user.active
         or (utcnow() - user.created_at).total_seconds() > minutes * 60

@@ -13,7 +13,8 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ebo.extensions import db
-from ebo.models import Family, FamilyStatus, FollowUpVisit, HealthNote, Placement, Proposal
+from ebo.models import AuditEvent, Family, FamilyStatus, FollowUpVisit, HealthNote, Placement, Proposal
+from ebo.models.audit import allow_audit_removal
 from ebo.models.types import add_months, utcnow
 from ebo.services import audit, cards, erasure
 
@@ -57,9 +58,6 @@ def pseudonymise(family) -> None:
 
 def purge_audit_events(today: dt.date, months: int) -> int:
     """Remove audit events older than the retention period (the one audited way); returns how many."""
-    from ebo.models import AuditEvent
-    from ebo.models.audit import allow_audit_removal
-
     cutoff = dt.datetime.combine(add_months(today, -months), dt.time(), tzinfo=dt.UTC)
     table = AuditEvent.__table__
     conn = db.session.connection()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ebo.clock import now
 from ebo.extensions import db
+from ebo.models import SavedSearch
 
 #: How long a search text is kept: the longest a session lives (PERMANENT_SESSION_LIFETIME).
 TTL = dt.timedelta(hours=8)
@@ -17,8 +18,6 @@ MAX_TEXT = 120
 
 def remember(user, text: str, old_key: str | None = None) -> str | None:
     """Keep `text` for `user` under a new random key (dropping the old and every expired one); the key."""
-    from ebo.models import SavedSearch
-
     db.session.execute(sa.delete(SavedSearch).where(
         sa.or_(SavedSearch.expires_at < now(), SavedSearch.id == (old_key or "")))
         .execution_options(synchronize_session=False))
@@ -33,8 +32,6 @@ def remember(user, text: str, old_key: str | None = None) -> str | None:
 
 def recall(user, key: str | None) -> str:
     """The search text kept under `key` for this user, or '' (unknown, someone else's, or expired)."""
-    from ebo.models import SavedSearch
-
     if not key or not isinstance(key, str) or len(key) > 43:
         return ""
     row = db.session.get(SavedSearch, key)

@@ -9,6 +9,7 @@ import secrets
 import sqlalchemy as sa
 
 from ebo.extensions import db
+from ebo.models import User
 from ebo.models.accounts import AccountToken, TokenPurpose
 from ebo.models.types import utcnow
 
@@ -37,8 +38,6 @@ def issue(user, purpose: TokenPurpose, lifetime: dt.timedelta, new_email: str | 
 
 def find(raw: str | None, purpose: TokenPurpose) -> AccountToken | None:
     """The valid (unused, unexpired, active user) token row for `raw`, or None."""
-    from ebo.models import User
-
     if not raw or len(raw) > 100:
         return None
     row = db.session.scalar(sa.select(AccountToken).where(AccountToken.token_hash == digest(raw),

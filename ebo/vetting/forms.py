@@ -8,8 +8,7 @@ from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ebo import clock
-from ebo.formutil import choices
-from ebo.hosts.forms import DayField
+from ebo.formutil import DayField, choices
 
 NOTES_MAX = 4000
 
