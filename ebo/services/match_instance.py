@@ -104,7 +104,7 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
     taking_part = db.session.scalars(
         sa.select(HostHousehold).where(HostHousehold.matching_clause(today, reconfirm_months),
                                        HostHousehold.lat.is_not(None), HostHousehold.lon.is_not(None))
-        .where(verified_hosts_clause())  # accounts (issue 15): only confirmed email addresses take part
+        .where(verified_hosts_clause())  # only confirmed email addresses take part (docs/security-accounts.md)
     ).all()
     hosts_by_id = {h.id: h for h in taking_part}
 

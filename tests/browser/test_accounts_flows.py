@@ -1,4 +1,4 @@
-"""Accounts (issue 15) in Chromium: forgotten password, registration and email confirmation, email change,
+"""Accounts in Chromium: forgotten password, registration and email confirmation, email change,
 staff invitation and must-change-password, two-step login, throttling. Links are read from the outbox."""
 
 from __future__ import annotations

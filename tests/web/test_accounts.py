@@ -1,4 +1,4 @@
-"""Accounts (issue 15): forgotten password, invitations, must-change-password, email confirmation and change."""
+"""Accounts: forgotten password, invitations, must-change-password, email confirmation and change."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Accounts (issue 15): the second factor (TOTP, recovery codes), required for staff, asked again for fresh actions."""
+"""Accounts: the second factor (TOTP, recovery codes), required for staff, asked again for fresh actions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Accounts (issue 15): throttling per account as well as per address; only failures count; audited."""
+"""Accounts: throttling per account as well as per address; only failures count; audited."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Welcome cards (issue 17): issuing, lifecycle, signed tokens, access, privacy, RTL, PDF, partners, figures."""
+"""Welcome cards: issuing, lifecycle, signed tokens, access, privacy, RTL, PDF, partners, figures."""
 
 from __future__ import annotations
 
