@@ -27,6 +27,7 @@ from ebo.models.matching import (
     ProposalState,
     RunKind,
     RunState,
+    RunUnplaced,
 )
 from ebo.models.outbox import EmailMessage
 from ebo.models.placement import EndReason, FollowUpVisit, Placement
@@ -67,6 +68,7 @@ __all__ = [
     "Route",
     "RunKind",
     "RunState",
+    "RunUnplaced",
     "School",
     "UTCDateTime",
     "User",

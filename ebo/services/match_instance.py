@@ -198,3 +198,70 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
     preview.fixed = len(fixed)
     preview.forbidden = len(forbidden)
     return inst, preview
+
+
+def preview_counts(today: dt.date, reconfirm_months: int = 12) -> Preview:
+    """The preview counts of `build_instance` (who would take part), counted in SQL without building the
+    instance: a handful of aggregate queries whatever the number of families and hosts."""
+    from ebo.models import FamilyMember as M
+    from ebo.models import HostHousehold as H
+    from ebo.models import HousingUnit as U
+
+    pv = Preview()
+    taking = sa.and_(H.matching_clause(today, reconfirm_months), H.lat.is_not(None), H.lon.is_not(None))
+    pv.hosts, beds = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(H.beds - H.beds_used), 0)).where(taking)).one()
+    pv.host_beds = int(beds or 0)
+    unit_ok = sa.and_(U.active.is_(True), U.lat.is_not(None), U.lon.is_not(None))
+    pv.units, ubeds = db.session.execute(sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((U.beds > U.beds_used, U.beds - U.beds_used), else_=0)), 0),
+    ).where(unit_ok)).one()
+    pv.unit_beds = int(ubeds or 0)
+
+    # Fixed: active placements, and proposals holding beds of families without one, whose host has
+    # coordinates or whose unit takes part.
+    placed_now = sa.select(Placement.family_id).where(Placement.end_date.is_(None))
+    holding = sa.select(Proposal.family_id).where(Proposal.state.in_(HOLDING_STATES))
+    located_host = sa.select(H.id).where(H.lat.is_not(None), H.lon.is_not(None))
+    usable_unit = sa.select(U.id).where(unit_ok)
+
+    def passing(model):
+        return sa.or_(model.host_id.in_(located_host), model.unit_id.in_(usable_unit))
+
+    fixed_placements = sa.select(Placement.family_id, Placement.host_id).where(
+        Placement.end_date.is_(None), passing(Placement))
+    fixed_proposals = sa.select(Proposal.family_id, Proposal.host_id).where(
+        Proposal.state.in_(HOLDING_STATES), Proposal.family_id.not_in(placed_now), passing(Proposal))
+    n_placements = db.session.scalar(sa.select(sa.func.count()).select_from(fixed_placements.subquery()))
+    n_proposals = db.session.scalar(sa.select(sa.func.count(sa.distinct(sa.literal_column("family_id"))))
+                                    .select_from(fixed_proposals.subquery()))
+    pv.fixed = int(n_placements or 0) + int(n_proposals or 0)
+    fixed_pairs = sa.union_all(fixed_placements, fixed_proposals).subquery()
+
+    free = sa.select(Family.id).where(Family.status == FamilyStatus.WAITING, Family.id.not_in(placed_now),
+                                      Family.id.not_in(holding))
+    sizes = (sa.select(Family.id, sa.func.count(M.id).label("n"))
+             .select_from(Family).outerjoin(M, M.family_id == Family.id)
+             .where(Family.id.in_(free)).group_by(Family.id).subquery())
+    pv.families, persons = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((sizes.c.n > 0, sizes.c.n), else_=1)), 0),
+    ).select_from(sizes)).one()
+    pv.persons = int(persons or 0)
+    located = sa.select(School.id).where(School.lat.is_not(None), School.lon.is_not(None))
+    in_run = sa.or_(M.family_id.in_(free), M.family_id.in_(sa.select(fixed_pairs.c.family_id)))
+    with_school, unlocated = db.session.execute(sa.select(
+        sa.func.count(sa.case((sa.and_(M.family_id.in_(free), M.school_id.in_(located)), 1))),
+        sa.func.count(sa.case((M.school_id.not_in(located), 1))),
+    ).where(M.kind == MemberKind.CHILD, M.school_id.is_not(None), in_run)).one()
+    pv.children_with_school = int(with_school or 0)
+    if unlocated:
+        pv.warnings.append(f"{unlocated} children attend a school without coordinates; "
+                           "their school distance is not considered")
+    included_hosts = sa.or_(ForbiddenPair.host_id.in_(sa.select(H.id).where(taking)),
+                            ForbiddenPair.host_id.in_(sa.select(fixed_pairs.c.host_id)
+                                                      .where(fixed_pairs.c.host_id.is_not(None))))
+    pv.forbidden = int(db.session.scalar(sa.select(sa.func.count()).select_from(ForbiddenPair).where(
+        sa.or_(ForbiddenPair.family_id.in_(free), ForbiddenPair.family_id.in_(sa.select(fixed_pairs.c.family_id))),
+        included_hosts)) or 0)
+    return pv

@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 from ebo import create_app
 from ebo.extensions import db
 
-HEAD = "0001_initial"
+HEAD = "0006_scale"
 
 
 def _make_app(url: str, tmp_path):
