@@ -22,7 +22,7 @@ from ebo.services import audit
 from ebo.services.match_instance import Preview, preview_counts
 from ebo.services.unplaced import school_names, unplaced_page
 
-PER_PAGE = 50
+PER_PAGE = 25  # rows with up to five forms each: a page stays small and fast
 
 
 # --- runs ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from matching.explain import explain_details, forget_instance
 log = logging.getLogger(__name__)
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-PER_PAGE = 50
+PER_PAGE = 25
 REF_LEN = 8
 
 
