@@ -221,8 +221,6 @@ def preview_counts(today: dt.date, reconfirm_months: int = 12) -> Preview:
 
     # Fixed: active placements, and proposals holding beds of families without one, whose host has
     # coordinates or whose unit takes part.
-    placed_now = sa.select(Placement.family_id).where(Placement.end_date.is_(None))
-    holding = sa.select(Proposal.family_id).where(Proposal.state.in_(HOLDING_STATES))
     located_host = sa.select(H.id).where(H.lat.is_not(None), H.lon.is_not(None))
     usable_unit = sa.select(U.id).where(unit_ok)
 
@@ -232,36 +230,47 @@ def preview_counts(today: dt.date, reconfirm_months: int = 12) -> Preview:
     fixed_placements = sa.select(Placement.family_id, Placement.host_id).where(
         Placement.end_date.is_(None), passing(Placement))
     fixed_proposals = sa.select(Proposal.family_id, Proposal.host_id).where(
-        Proposal.state.in_(HOLDING_STATES), Proposal.family_id.not_in(placed_now), passing(Proposal))
+        Proposal.state.in_(HOLDING_STATES), passing(Proposal),
+        ~sa.exists().where(Placement.family_id == Proposal.family_id, Placement.end_date.is_(None)))
     n_placements = db.session.scalar(sa.select(sa.func.count()).select_from(fixed_placements.subquery()))
     n_proposals = db.session.scalar(sa.select(sa.func.count(sa.distinct(sa.literal_column("family_id"))))
                                     .select_from(fixed_proposals.subquery()))
     pv.fixed = int(n_placements or 0) + int(n_proposals or 0)
     fixed_pairs = sa.union_all(fixed_placements, fixed_proposals).subquery()
 
-    free = sa.select(Family.id).where(Family.status == FamilyStatus.WAITING, Family.id.not_in(placed_now),
-                                      Family.id.not_in(holding))
+    # Free families: waiting, with no active placement and no proposal holding beds (anti-joins).
+    free_clause = sa.and_(
+        Family.status == FamilyStatus.WAITING,
+        ~sa.exists().where(Placement.family_id == Family.id, Placement.end_date.is_(None)),
+        ~sa.exists().where(Proposal.family_id == Family.id, Proposal.state.in_(HOLDING_STATES)))
+    free = sa.select(Family.id.label("family_id")).where(free_clause)
     sizes = (sa.select(Family.id, sa.func.count(M.id).label("n"))
              .select_from(Family).outerjoin(M, M.family_id == Family.id)
-             .where(Family.id.in_(free)).group_by(Family.id).subquery())
+             .where(free_clause).group_by(Family.id).subquery())
     pv.families, persons = db.session.execute(sa.select(
         sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((sizes.c.n > 0, sizes.c.n), else_=1)), 0),
     ).select_from(sizes)).one()
     pv.persons = int(persons or 0)
+    in_run = sa.union(free, sa.select(fixed_pairs.c.family_id)).subquery()  # union: each family once
+    free_sq = free.subquery()
     located = sa.select(School.id).where(School.lat.is_not(None), School.lon.is_not(None))
-    in_run = sa.or_(M.family_id.in_(free), M.family_id.in_(sa.select(fixed_pairs.c.family_id)))
     with_school, unlocated = db.session.execute(sa.select(
-        sa.func.count(sa.case((sa.and_(M.family_id.in_(free), M.school_id.in_(located)), 1))),
+        sa.func.count(sa.case((sa.and_(free_sq.c.family_id.is_not(None), M.school_id.in_(located)), 1))),
         sa.func.count(sa.case((M.school_id.not_in(located), 1))),
-    ).where(M.kind == MemberKind.CHILD, M.school_id.is_not(None), in_run)).one()
+    ).select_from(M).join(in_run, in_run.c.family_id == M.family_id)
+        .outerjoin(free_sq, free_sq.c.family_id == M.family_id)
+        .where(M.kind == MemberKind.CHILD, M.school_id.is_not(None))).one()
     pv.children_with_school = int(with_school or 0)
     if unlocated:
         pv.warnings.append(f"{unlocated} children attend a school without coordinates; "
                            "their school distance is not considered")
-    included_hosts = sa.or_(ForbiddenPair.host_id.in_(sa.select(H.id).where(taking)),
-                            ForbiddenPair.host_id.in_(sa.select(fixed_pairs.c.host_id)
-                                                      .where(fixed_pairs.c.host_id.is_not(None))))
-    pv.forbidden = int(db.session.scalar(sa.select(sa.func.count()).select_from(ForbiddenPair).where(
-        sa.or_(ForbiddenPair.family_id.in_(free), ForbiddenPair.family_id.in_(sa.select(fixed_pairs.c.family_id))),
-        included_hosts)) or 0)
+    # Forbidden pairs (few): each checked with EXISTS against the families and hosts of the run.
+    F = ForbiddenPair
+    family_in = sa.or_(
+        sa.exists().where(Family.id == F.family_id, free_clause),
+        sa.exists().select_from(fixed_pairs).where(fixed_pairs.c.family_id == F.family_id))
+    host_in = sa.or_(
+        sa.exists().where(H.id == F.host_id, taking),
+        sa.exists().select_from(fixed_pairs).where(fixed_pairs.c.host_id == F.host_id))
+    pv.forbidden = int(db.session.scalar(sa.select(sa.func.count()).select_from(F).where(family_in, host_in)) or 0)
     return pv
