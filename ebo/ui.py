@@ -68,10 +68,10 @@ def format_number_safe(value) -> str:
     return format_decimal(value) if value is not None else "–"
 
 
-def page_url(number: int) -> str:
-    """The current page's URL with the same filters and another page number."""
-    args = {**request.args.to_dict(), "page": number}
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+def page_url(number: int, arg: str = "page", anchor: str | None = None) -> str:
+    """The current page's URL with the same filters and another page number (in `arg`), at `anchor`."""
+    args = {**request.args.to_dict(), arg: number}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, _anchor=anchor or None)
 
 
 def url_for_safe(endpoint: str, **values) -> str | None:

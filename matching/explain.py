@@ -195,3 +195,11 @@ def _unit_reason(inst: Instance, solution_or_assignment: Any, f: Family) -> list
 
 def _beds(n: int) -> str:
     return "bed" if n == 1 else "beds"
+
+
+def forget_instance() -> None:
+    """Drop the arrays kept for the last instance explained (and the rules' caches), to free memory."""
+    from matching import rules
+
+    _cache.clear()
+    rules._cache.clear()

@@ -29,6 +29,7 @@ from ebo.models.matching import (
     ProposalState,
     RunKind,
     RunState,
+    RunUnplaced,
 )
 from ebo.models.outbox import EmailMessage
 from ebo.models.placement import EndReason, FollowUpVisit, Placement
@@ -79,6 +80,7 @@ __all__ = [
     "Route",
     "RunKind",
     "RunState",
+    "RunUnplaced",
     "SavedSearch",
     "School",
     "UTCDateTime",

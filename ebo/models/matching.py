@@ -157,6 +157,7 @@ class Proposal(db.Model):
         enum_check("state", ProposalState),
         one_of_check("host_id", "unit_id", name="host_xor_unit"),
         sa.Index("ix_proposals_run_id_state", "run_id", "state"),
+        sa.Index("ix_proposals_run_id_created_at", "run_id", "created_at", "id"),  # the review's order
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -254,3 +255,27 @@ class ForbiddenPair(db.Model):
 
     family: Mapped[Family] = relationship("Family")
     host: Mapped[HostHousehold] = relationship("HostHousehold")
+
+
+class RunUnplaced(db.Model):
+    """One family a finished run left without a place, with the matcher's reasons, stored when the run ends.
+
+    ``reasons`` are matching.explain's structured reasons (``{"rule", "params"}``, no personal values: counts,
+    dates, distances, school ids), put into words in the reader's language when a page shows them; a reason
+    that could not be worked out is stored as the solution's English sentence (``{"text"}``). ``ref`` is the
+    short opaque reference the review shows (the first characters of the family id).
+    """
+
+    __tablename__ = "run_unplaced"
+    __table_args__ = (sa.UniqueConstraint("run_id", "position", name="uq_run_unplaced_run_id_position"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("matching_runs.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    family_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("families.id", ondelete="SET NULL"), index=True
+    )
+    ref: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, nullable=False, default=list)

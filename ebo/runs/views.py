@@ -30,11 +30,12 @@ def _proposal(run, proposal_id: uuid.UUID):
     return svc.get_proposal(run, proposal_id) or abort(404)
 
 
-def _back(run):
-    """The review page again, on the page and filter the form came from."""
-    page = page_arg(request.form)
-    state = request.form.get("state") if request.form.get("state") in STATES else None
-    return redirect(url_for("runs.detail", run_id=run.id, page=page if page > 1 else None, state=state))
+def _back(run, proposal=None):
+    """The review page again, on the page and filter the action came from, at the proposal's row."""
+    page = page_arg(request.values)
+    state = request.values.get("state") if request.values.get("state") in STATES else None
+    return redirect(url_for("runs.detail", run_id=run.id, page=page if page > 1 else None, state=state,
+                            _anchor=f"p-{proposal.id}" if proposal is not None else None))
 
 
 def _checked() -> bool:
@@ -98,7 +99,7 @@ def detail(run_id: uuid.UUID):
     if run.state != RunState.DONE:
         return render_template("runs/progress.html", run=run, refresh=run.is_active)
     state = request.args.get("state") if request.args.get("state") in STATES else None
-    data = svc.review(run, page_arg(), state)
+    data = svc.review(run, page_arg(), state, page_arg(name="upage"))
     return render_template(
         "runs/review.html",
         run=run,
@@ -124,7 +125,7 @@ def approve(run_id: uuid.UUID, proposal_id: uuid.UUID):
         flash(_("The proposal was approved."), "success")
     except proposals.ReviewError as e:
         flash(str(e), "error")
-    return _back(run)
+    return _back(run, prop)
 
 
 @bp.route("/<uuid:run_id>/approve", methods=["POST"])
@@ -165,7 +166,7 @@ def reject(run_id: uuid.UUID, proposal_id: uuid.UUID):
         flash(_("The proposal was rejected; this family and host will not be proposed again."), "success")
     except proposals.ReviewError as e:
         flash(str(e), "error")
-    return _back(run)
+    return _back(run, prop)
 
 
 def _host_choice_label(host, km):
@@ -196,13 +197,14 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
                 unit=target if kind == "u" else None,
             )
             flash(_("The family was moved. Approve the proposal when you are ready."), "success")
-            return redirect(url_for("runs.detail", run_id=run.id))
+            return _back(run, prop)
         except proposals.ReviewError as e:
             form.target.errors = [*form.target.errors, str(e)]
             status = 422
     elif request.method == "POST":
         status = 400
-    return render_template("runs/move.html", run=run, proposal=prop, row=row, form=form), status
+    back = _back(run, prop).location
+    return render_template("runs/move.html", run=run, proposal=prop, row=row, form=form, back=back), status
 
 
 @bp.route("/<uuid:run_id>/send", methods=["POST"])
@@ -234,7 +236,7 @@ def answer(run_id: uuid.UUID, proposal_id: uuid.UUID):
         flash(_("The host's answer was recorded."), "success")
     except proposals.ReviewError as e:
         flash(str(e), "error")
-    return _back(run)
+    return _back(run, prop)
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/confirm", methods=["POST"])
@@ -242,14 +244,14 @@ def answer(run_id: uuid.UUID, proposal_id: uuid.UUID):
 def confirm(run_id: uuid.UUID, proposal_id: uuid.UUID):
     """Confirm an accepted proposal into a placement (one transaction, never double-booked)."""
     run = _run(run_id)
-    _proposal(run, proposal_id)
+    prop = _proposal(run, proposal_id)
     _checked()
     try:
         placements.confirm(proposal_id, current_user)
         flash(_("The placement is confirmed."), "success")
     except placements.PlacementError as e:
         flash(str(e), "error")
-    return _back(run)
+    return _back(run, prop)
 
 
 @bp.route("/<uuid:run_id>/<any(instance, solution):kind>.json")

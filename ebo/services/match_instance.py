@@ -200,3 +200,76 @@ def build_instance(today: dt.date, *, max_school_km: float, families_per_host: i
     preview.fixed = len(fixed)
     preview.forbidden = len(forbidden)
     return inst, preview
+
+
+def preview_counts(today: dt.date, reconfirm_months: int = 12) -> Preview:
+    """The preview counts of `build_instance` (who would take part), counted in SQL without building the
+    instance: a handful of aggregate queries whatever the number of families and hosts."""
+    M, H, U = FamilyMember, HostHousehold, HousingUnit
+    pv = Preview()
+    taking = sa.and_(H.matching_clause(today, reconfirm_months), H.lat.is_not(None), H.lon.is_not(None))
+    pv.hosts, beds = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(H.beds - H.beds_used), 0)).where(taking)).one()
+    pv.host_beds = int(beds or 0)
+    unit_ok = sa.and_(U.active.is_(True), U.lat.is_not(None), U.lon.is_not(None))
+    pv.units, ubeds = db.session.execute(sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((U.beds > U.beds_used, U.beds - U.beds_used), else_=0)), 0),
+    ).where(unit_ok)).one()
+    pv.unit_beds = int(ubeds or 0)
+
+    # Fixed: active placements, and proposals holding beds of families without one, whose host has
+    # coordinates or whose unit takes part.
+    located_host = sa.select(H.id).where(H.lat.is_not(None), H.lon.is_not(None))
+    usable_unit = sa.select(U.id).where(unit_ok)
+
+    def passing(model):
+        return sa.or_(model.host_id.in_(located_host), model.unit_id.in_(usable_unit))
+
+    fixed_placements = sa.select(Placement.family_id, Placement.host_id).where(
+        Placement.end_date.is_(None), passing(Placement))
+    fixed_proposals = sa.select(Proposal.family_id, Proposal.host_id).where(
+        Proposal.state.in_(HOLDING_STATES), passing(Proposal),
+        ~sa.exists().where(Placement.family_id == Proposal.family_id, Placement.end_date.is_(None)))
+    n_placements = db.session.scalar(sa.select(sa.func.count()).select_from(fixed_placements.subquery()))
+    n_proposals = db.session.scalar(sa.select(sa.func.count(sa.distinct(sa.literal_column("family_id"))))
+                                    .select_from(fixed_proposals.subquery()))
+    pv.fixed = int(n_placements or 0) + int(n_proposals or 0)
+    fixed_pairs = sa.union_all(fixed_placements, fixed_proposals).subquery()
+
+    # Free families: waiting, with no active placement and no proposal holding beds (anti-joins).
+    free_clause = sa.and_(
+        Family.status == FamilyStatus.WAITING,
+        ~sa.exists().where(Placement.family_id == Family.id, Placement.end_date.is_(None)),
+        ~sa.exists().where(Proposal.family_id == Family.id, Proposal.state.in_(HOLDING_STATES)))
+    free = sa.select(Family.id.label("family_id")).where(free_clause)
+    sizes = (sa.select(Family.id, sa.func.count(M.id).label("n"))
+             .select_from(Family).outerjoin(M, M.family_id == Family.id)
+             .where(free_clause).group_by(Family.id).subquery())
+    pv.families, persons = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((sizes.c.n > 0, sizes.c.n), else_=1)), 0),
+    ).select_from(sizes)).one()
+    pv.persons = int(persons or 0)
+    in_run = sa.union(free, sa.select(fixed_pairs.c.family_id)).subquery()  # union: each family once
+    free_sq = free.subquery()
+    located = sa.select(School.id).where(School.lat.is_not(None), School.lon.is_not(None))
+    with_school, unlocated = db.session.execute(sa.select(
+        sa.func.count(sa.case((sa.and_(free_sq.c.family_id.is_not(None), M.school_id.in_(located)), 1))),
+        sa.func.count(sa.case((M.school_id.not_in(located), 1))),
+    ).select_from(M).join(in_run, in_run.c.family_id == M.family_id)
+        .outerjoin(free_sq, free_sq.c.family_id == M.family_id)
+        .where(M.kind == MemberKind.CHILD, M.school_id.is_not(None))).one()
+    pv.children_with_school = int(with_school or 0)
+    if unlocated:
+        pv.warnings.append(f"{unlocated} children attend a school without coordinates; "
+                           "their school distance is not considered")
+    # Forbidden pairs (few): each checked with EXISTS against the families and hosts of the run.
+    F = ForbiddenPair
+    family_in = sa.or_(
+        sa.exists().where(Family.id == F.family_id, free_clause),
+        sa.exists().select_from(fixed_pairs).where(fixed_pairs.c.family_id == F.family_id))
+    host_in = sa.or_(
+        sa.exists().where(H.id == F.host_id, taking),
+        sa.exists().select_from(fixed_pairs).where(fixed_pairs.c.host_id == F.host_id))
+    pv.forbidden = int(db.session.scalar(sa.select(sa.func.count()).select_from(F).where(family_in, host_in)) or 0)
+    return pv

@@ -32,6 +32,7 @@ from ebo.models import (
     FollowUpVisit,
     HostHousehold,
     HousingUnit,
+    MemberKind,
     Placement,
     Proposal,
     Route,
@@ -198,23 +199,40 @@ def is_overdue(placement, on: dt.date | None = None) -> bool:
     return any(v.overdue for v in visits(placement, on))
 
 
+@dataclass
+class _Schedule:
+    """What the visit schedule of a placement reads (`visits`), loaded as columns rather than objects."""
+
+    id: uuid.UUID
+    start_date: dt.date
+    end_date: dt.date | None
+    follow_ups: list
+
+
+def _active_schedules() -> list[_Schedule]:
+    """The active placements' dates and stored visits: two column queries, whatever their number."""
+    out = {pid: _Schedule(pid, start, end, []) for pid, start, end in db.session.execute(
+        sa.select(Placement.id, Placement.start_date, Placement.end_date).where(Placement.end_date.is_(None)))}
+    if out:
+        for v in db.session.execute(
+                sa.select(FollowUpVisit.placement_id, FollowUpVisit.planned_on, FollowUpVisit.done_on,
+                          FollowUpVisit.notes)
+                .join(Placement, Placement.id == FollowUpVisit.placement_id).where(Placement.end_date.is_(None))):
+            out[v.placement_id].follow_ups.append(v)
+    return list(out.values())
+
+
 def overdue_ids(on: dt.date | None = None) -> set[uuid.UUID]:
     """Ids of active placements with an overdue follow-up visit."""
     on = on or today()
-    rows = db.session.scalars(
-        sa.select(Placement).where(Placement.end_date.is_(None)).options(selectinload(Placement.follow_ups))
-    ).all()
-    return {p.id for p in rows if is_overdue(p, on)}
+    return {p.id for p in _active_schedules() if is_overdue(p, on)}
 
 
 def due_counts(on: dt.date | None = None) -> dict[str, int]:
     """Follow-up visits of active placements: overdue, due within 7 days, due within 30 days."""
     on = on or today()
     counts = {"overdue": 0, "week": 0, "month": 0}
-    rows = db.session.scalars(
-        sa.select(Placement).where(Placement.end_date.is_(None)).options(selectinload(Placement.follow_ups))
-    ).all()
-    for p in rows:
+    for p in _active_schedules():
         for v in visits(p, on):
             if v.done_on is not None:
                 continue
@@ -535,19 +553,37 @@ def housed_over_time(on: dt.date | None = None, months: int = 12) -> list[tuple[
 
 
 def children_by_distance(max_km: float) -> dict[str, int]:
-    """Children in active placements: within or beyond `max_km` of school, distance unknown, or no school."""
+    """Children in active placements: within or beyond `max_km` of school, distance unknown, or no school.
+
+    Read as one row per child (columns only, no objects), with the same rule as `child_schools`: the
+    confirmed proposal's stored distances when it has one per child, else computed from coordinates."""
+    H, U, S = sa.orm.aliased(HostHousehold), sa.orm.aliased(HousingUnit), sa.orm.aliased(School)
+    rows = db.session.execute(
+        sa.select(Placement.id, Proposal.child_km, FamilyMember.school_id, S.lat, S.lon,
+                  sa.func.coalesce(H.lat, U.lat), sa.func.coalesce(H.lon, U.lon), Placement.host_id, Placement.unit_id)
+        .select_from(Placement)
+        .join(FamilyMember, sa.and_(FamilyMember.family_id == Placement.family_id,
+                                    FamilyMember.kind == MemberKind.CHILD))
+        .outerjoin(S, S.id == FamilyMember.school_id)
+        .outerjoin(Proposal, Proposal.id == Placement.proposal_id)
+        .outerjoin(H, H.id == Placement.host_id).outerjoin(U, U.id == Placement.unit_id)
+        .where(Placement.end_date.is_(None)).order_by(Placement.id, FamilyMember.position)).all()
+    by_placement: dict[uuid.UUID, list] = {}
+    for r in rows:
+        by_placement.setdefault(r[0], []).append(r)
     counts = {"within": 0, "beyond": 0, "unknown": 0, "no_school": 0}
-    rows = db.session.scalars(
-        sa.select(Placement).where(Placement.end_date.is_(None))
-        .options(*_load_options())
-    ).all()
-    for p in rows:
-        for c in child_schools(p):
-            if c.school_name is None:
+    for children in by_placement.values():
+        stored = list(children[0][1] or [])
+        for i, (_pid, _km, school_id, s_lat, s_lon, p_lat, p_lon, host_id, unit_id) in enumerate(children):
+            if school_id is None:
                 counts["no_school"] += 1
-            elif c.km is None:
+                continue
+            km = stored[i] if len(stored) == len(children) else None
+            if km is None and (host_id or unit_id) and None not in (s_lat, s_lon, p_lat, p_lon):
+                km = haversine_km(p_lat, p_lon, s_lat, s_lon)
+            if km is None:
                 counts["unknown"] += 1
-            elif c.km <= max_km:
+            elif round(float(km), 1) <= max_km:
                 counts["within"] += 1
             else:
                 counts["beyond"] += 1

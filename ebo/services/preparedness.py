@@ -128,43 +128,55 @@ class Dashboard:
         return max(self.one_in_ten - self.total.hosts_ready, 0)
 
 
-def _host_rows():
+def _host_groups(ready_since: dt.datetime, due_before: dt.datetime):
+    """The hosts counted in SQL, one row per postal area, vetting status, state, reconfirmation class and
+    free-bed bucket (rows sized to the answer, not to the number of hosts)."""
 
-    return db.session.execute(sa.select(
-        H.postal_code, H.beds, H.beds_used, H.families_placed, H.max_families, H.vetting_status, H.state,
-        H.last_reconfirmed_at)).all()
+    confirmed = H.last_reconfirmed_at
+    approved = sa.and_(H.vetting_status == "approved", H.state == "active")
+    klass = sa.case((sa.not_(approved), ""),
+                    (sa.or_(confirmed.is_(None), confirmed < ready_since), "overdue"),
+                    (confirmed < due_before, "due_soon"), else_="ready").label("klass")
+    free = sa.case((sa.and_(H.families_placed < H.max_families, H.beds > H.beds_used), H.beds - H.beds_used),
+                   else_=0)
+    bucket = sa.case((klass.not_in(("ready", "due_soon")), 0), (free >= 6, 6), else_=free).label("bucket")
+    area = sa.func.substr(H.postal_code, 1, POSTAL_AREA_DIGITS).label("area")
+    rows = (sa.select(area, H.vetting_status, H.state, klass, bucket, H.beds, free.label("free"))
+            .where(H.state != "withdrawn", H.vetting_status != "rejected").subquery())
+    keys = (rows.c.area, rows.c.vetting_status, rows.c.state, rows.c.klass, rows.c.bucket)
+    return db.session.execute(
+        sa.select(*keys, sa.func.count().label("n"), sa.func.sum(rows.c.beds).label("beds"),
+                  sa.func.sum(rows.c.free).label("free")).group_by(*keys)).all()
 
 
-def _add_host(c: Capacity, r, ready_since: dt.datetime, due_before: dt.datetime) -> None:
-    """Count one host row into `c`."""
-    if r.state == "withdrawn" or r.vetting_status == "rejected":
-        return
-    c.hosts_offering += 1
-    c.beds_offering += r.beds
+def _add_group(c: Capacity, r) -> None:
+    """Count one group of hosts (`_host_groups`) into `c`."""
+    n, beds = int(r.n), int(r.beds or 0)
+    c.hosts_offering += n
+    c.beds_offering += beds
     if r.vetting_status in ("registered", "visited"):
-        c.hosts_waiting_vetting += 1
-        c.beds_waiting_vetting += r.beds
+        c.hosts_waiting_vetting += n
+        c.beds_waiting_vetting += beds
         return
-    if r.vetting_status != "approved" or r.state != "active":
+    if not r.klass:
         return
-    c.hosts_approved += 1
-    c.beds_approved += r.beds
-    confirmed = r.last_reconfirmed_at
-    if confirmed is None or confirmed < ready_since:
-        c.overdue += 1
-        c.beds_due += r.beds
+    c.hosts_approved += n
+    c.beds_approved += beds
+    if r.klass == "overdue":
+        c.overdue += n
+        c.beds_due += beds
         return
-    if confirmed < due_before:
-        c.due_soon += 1
-        c.beds_due += r.beds
-    c.hosts_ready += 1
-    c.beds_ready += r.beds
-    free = max(r.beds - r.beds_used, 0) if r.families_placed < r.max_families else 0
+    if r.klass == "due_soon":
+        c.due_soon += n
+        c.beds_due += beds
+    c.hosts_ready += n
+    c.beds_ready += beds
+    free = int(r.free or 0)
     c.free_host_beds += free
-    if free:
-        bucket = size_bucket(free)
+    if r.bucket:
+        bucket = size_bucket(int(r.bucket))
         c.beds_by_size[bucket] += free
-        c.hosts_by_size[bucket] += 1
+        c.hosts_by_size[bucket] += n
 
 
 def dashboard(today: dt.date | None = None) -> Dashboard:
@@ -182,14 +194,18 @@ def dashboard(today: dt.date | None = None) -> Dashboard:
         key = postal_area(code)
         return areas.setdefault(key, Capacity(area=key))
 
-    for r in _host_rows():
-        for c in (total, area(r.postal_code)):
-            _add_host(c, r, ready_since, due_before)
-    for u in db.session.execute(sa.select(HousingUnit.postal_code, HousingUnit.beds, HousingUnit.beds_used)
-                                .where(HousingUnit.active.is_(True))):
-        for c in (total, area(u.postal_code)):
-            c.unit_beds += u.beds
-            c.free_unit_beds += max(u.beds - u.beds_used, 0)
+    for r in _host_groups(ready_since, due_before):
+        for c in (total, area(r.area)):
+            _add_group(c, r)
+    U = HousingUnit
+    units = sa.select(sa.func.substr(U.postal_code, 1, POSTAL_AREA_DIGITS).label("area"), U.beds,
+                      sa.case((U.beds > U.beds_used, U.beds - U.beds_used), else_=0).label("free")
+                      ).where(U.active.is_(True)).subquery()
+    for u in db.session.execute(sa.select(units.c.area, sa.func.sum(units.c.beds), sa.func.sum(units.c.free))
+                                .group_by(units.c.area)):
+        for c in (total, area(u[0])):
+            c.unit_beds += int(u[1] or 0)
+            c.free_unit_beds += int(u[2] or 0)
     ordered = sorted((c for c in areas.values() if c.hosts_offering or c.unit_beds),
                      key=lambda c: (c.area == UNKNOWN_AREA, c.area))
     return Dashboard(today=today, name=s.name or "", population=s.population or 0, households=s.households or 0,

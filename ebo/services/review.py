@@ -8,7 +8,7 @@ proposals (`proposals`), and confirming a proposal into a placement (`placements
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -19,10 +19,10 @@ from ebo.extensions import db
 from ebo.models import Family, HostHousehold, MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind
 from ebo.models.types import utcnow
 from ebo.services import audit
-from ebo.services.match_instance import Preview, build_instance
-from ebo.services.unplaced import school_names, unplaced_reasons
+from ebo.services.match_instance import Preview, preview_counts
+from ebo.services.unplaced import school_names, unplaced_page
 
-PER_PAGE = 50
+PER_PAGE = 25  # rows with up to five forms each: a page stays small and fast
 
 
 # --- runs ---------------------------------------------------------------------------------------------
@@ -42,15 +42,8 @@ def default_max_school_km() -> float:
 
 
 def preview(max_school_km: float, families_per_host: int) -> Preview:
-    """Who would take part in a run with these parameters (counts only)."""
-    settings = MunicipalitySettings.get()
-    _inst, pv = build_instance(
-        today(),
-        max_school_km=max_school_km,
-        families_per_host=families_per_host,
-        reconfirm_months=settings.reconfirm_months,
-    )
-    return pv
+    """Who would take part in a run with these parameters (counts only, counted in SQL)."""
+    return preview_counts(today(), MunicipalitySettings.get().reconfirm_months)
 
 
 def get_run(run_id: uuid.UUID) -> MatchingRun | None:
@@ -108,7 +101,7 @@ class Review:
     counts: dict[str, int]
     rows: object  # a Pagination of ProposalRow
     to_send: int = 0
-    unplaced: list[tuple[str, list[str]]] = field(default_factory=list)
+    unplaced: object = None  # a Pagination of unplaced.UnplacedRow
 
 
 def host_label(host: HostHousehold) -> str:
@@ -170,8 +163,8 @@ def state_counts(run: MatchingRun) -> dict[str, int]:
     )
 
 
-def review(run: MatchingRun, page: int = 1, state: str | None = None) -> Review:
-    """The review of a finished run: totals, one page of proposals, the unplaced families and why."""
+def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_page_no: int = 1) -> Review:
+    """The review of a finished run: totals, one page of proposals, one page of the unplaced families and why."""
     query = (
         sa.select(Proposal)
         .where(Proposal.run_id == run.id)
@@ -185,6 +178,8 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None) -> Review:
     if state:
         query = query.where(Proposal.state == state)
     pagination = db.paginate(query, page=max(1, page), per_page=PER_PAGE, error_out=False)
+    if pagination.pages and pagination.page > pagination.pages:  # the last rows left the filter: its last page
+        pagination = db.paginate(query, page=pagination.pages, per_page=PER_PAGE, error_out=False)
     pagination.items = _rows(list(pagination.items), (run.created_at or utcnow()).year)
     totals = dict(run.counts or {})
     totals.update(status=run.status, gap=run.gap, objective=run.objective, wall_s=run.wall_s)
@@ -194,5 +189,6 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None) -> Review:
         )
     )
     return Review(
-        totals=totals, counts=state_counts(run), rows=pagination, unplaced=unplaced_reasons(run), to_send=to_send or 0
+        totals=totals, counts=state_counts(run), rows=pagination, unplaced=unplaced_page(run, unplaced_page_no),
+        to_send=to_send or 0
     )

@@ -31,7 +31,7 @@ from ebo import clock, worker
 from ebo.extensions import db
 from ebo.models import MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind, RunState
 from ebo.models.types import utcnow
-from ebo.services import audit
+from ebo.services import audit, unplaced
 from ebo.services.match_instance import build_instance
 from matching import schema as ms
 from matching.rules import shares_language
@@ -213,6 +213,7 @@ def store_solution(run, inst: ms.Instance, solution: ms.Solution, instance_json:
         "children_within_limit": children_within, "children_beyond_limit": children_beyond,
         "school_km": round(school_km, 3), "hosts": len(inst.hosts), "units": len(inst.units),
     }
+    unplaced.store_reasons(run, inst, solution)  # what the review shows, worked out once
 
 
 # --------------------------------------------------------------------------- solving in a child process

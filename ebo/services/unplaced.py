@@ -1,31 +1,35 @@
 """The unplaced families of a run and the matcher's reasons, in words a coordinator reads.
 
-The reasons are worked out again from the run's stored instance and solution (`matching.explain`) and
-put into the current language here; a run whose files cannot be explained again shows the solution's
-stored (English) sentences instead, with ids replaced by school names.
+The reasons are worked out once, when the run finishes (`store_reasons`, worker side, from the instance
+and solution just solved: `matching.explain`), and stored as structured rows (`RunUnplaced`: counts,
+dates, distances and school ids, no personal values). A page reads one page of them
+(`unplaced_page`) and puts them into the current language; a reason that could not be worked out is
+shown as the solution's stored (English) sentence, with ids replaced by school names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from ebo.extensions import db
-from ebo.models import MatchingRun, School
+from ebo.models import MatchingRun, RunUnplaced, School
 from matching import schema as ms
-from matching.explain import explain_details
+from matching.explain import explain_details, forget_instance
 
 log = logging.getLogger(__name__)
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PER_PAGE = 25
+REF_LEN = 8
 
 
 def school_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -36,53 +40,87 @@ def school_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     return dict(db.session.execute(sa.select(School.id, School.name).where(School.id.in_(ids))).all())
 
 
-def unplaced_reasons(run: MatchingRun) -> list[tuple[str, list[str]]]:
-    """The unplaced families (a short opaque reference each) with the matcher's reasons, in the current
-    language: the reasons are worked out again from the run's stored instance and solution and put into
-    words here; only if that fails are the solution's stored (English) sentences shown, ids made readable."""
-    if not run.solution_json:
-        return []
-    data = json.loads(run.solution_json)
-    entries = data.get("unplaced") or []
-    if not entries:
-        return []
+# --- stored once, when the run finishes ---------------------------------------------------------------
+
+
+def reason_records(inst: ms.Instance | None, sol: ms.Solution, entry: ms.Unplaced,
+                   family: ms.Family | None) -> list[dict]:
+    """The stored form of one unplaced family's reasons: matching.explain's rule and params (and its
+    English sentence), or only the solution's sentences when the reasons cannot be worked out."""
+    if inst is not None and family is not None:
+        try:
+            return [{"rule": d["rule"], "params": d.get("params") or {}, "text": d.get("text") or ""}
+                    for d in explain_details(inst, sol, family)]
+        except Exception:  # an odd instance: keep the solution's own sentences
+            log.warning("could not explain why family %s was not placed", entry.family_id, exc_info=True)
+    return [{"text": r} for r in entry.reasons]
+
+
+def store_reasons(run: MatchingRun, inst: ms.Instance | None, sol: ms.Solution) -> int:
+    """Store the run's unplaced families with their reasons (worker side, in the run's result
+    transaction; nothing is committed here); returns how many."""
+    families = {f.id: f for f in inst.families} if inst is not None else {}
+    rows = []
     try:
-        return _in_words(run, entries)
-    except Exception:  # an old or odd run: show the stored (English) sentences instead
-        log.warning("could not explain the unplaced families of run %s again", run.id, exc_info=True)
-    ids = set()
-    for e in entries:
-        for r in e.get("reasons") or []:
-            ids.update(UUID_RE.findall(r))
-    names = {str(k): v for k, v in school_names(uuid.UUID(i) for i in ids).items()}
-
-    def readable(text: str) -> str:
-        return UUID_RE.sub(lambda m: names.get(m.group(0), _("another record")), text)
-
-    return [(str(e["family_id"])[:8], [readable(r) for r in e.get("reasons") or []]) for e in entries]
+        for i, entry in enumerate(sol.unplaced):
+            rows.append({"id": uuid.uuid4(), "run_id": run.id, "position": i, "family_id": _uuid(entry.family_id),
+                         "ref": str(entry.family_id)[:REF_LEN],
+                         "reasons": reason_records(inst, sol, entry, families.get(entry.family_id))})
+    finally:
+        forget_instance()  # the explainer's arrays of this instance are not needed by any page
+    if rows:
+        db.session.flush()
+        db.session.execute(sa.insert(RunUnplaced), rows)
+    return len(rows)
 
 
-def _in_words(run: MatchingRun, entries: list[dict]) -> list[tuple[str, list[str]]]:
-    details = _unplaced_details(run, [str(e["family_id"]) for e in entries])
-    schools = set()
-    for ds in details:
-        for d in ds:
-            for step in [d.get("params") or {}, *((d.get("params") or {}).get("steps") or [])]:
+def _uuid(raw) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except (TypeError, ValueError):
+        return None
+
+
+# --- read one page ------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnplacedRow:
+    """One unplaced family as the review lists it: its short reference and its reasons in words."""
+
+    ref: str
+    reasons: list[str]
+
+
+def unplaced_page(run: MatchingRun, page: int = 1, per_page: int | None = None):
+    """One page of the run's unplaced families (a Pagination of UnplacedRow), in the current language."""
+    query = sa.select(RunUnplaced).where(RunUnplaced.run_id == run.id).order_by(RunUnplaced.position)
+    pagination = db.paginate(query, page=max(1, page), per_page=per_page or PER_PAGE, error_out=False)
+    pagination.items = in_words(list(pagination.items))
+    return pagination
+
+
+def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
+    """Stored unplaced rows with their reasons in the current language (school names looked up once)."""
+    ids: set[str] = set()
+    for r in rows:
+        for d in r.reasons or []:
+            p = d.get("params") or {}
+            for step in [p, *(p.get("steps") or [])]:
                 if (step.get("arg") or {}).get("school") is not None:
-                    schools.add(step["arg"]["school"])
-    names = _school_names_by_str(schools)
-    return [(str(e["family_id"])[:8], [reason_words(d, names) for d in ds])
-            for e, ds in zip(entries, details, strict=True)]
+                    ids.add(str(step["arg"]["school"]))
+            ids.update(UUID_RE.findall(d.get("text") or "") if "rule" not in d else ())
+    names = _school_names_by_str(ids)
+    return [UnplacedRow(ref=r.ref, reasons=[_one(d, names) for d in r.reasons or []]) for r in rows]
 
 
-def _unplaced_details(run: MatchingRun, family_ids: list[str]) -> list[list[dict]]:
-    """matching.explain's structured reasons for each of `family_ids`, from the run's stored files."""
-    if not run.instance_json:
-        raise ValueError("the run has no stored instance")
-    inst = ms.instance_from_dict(json.loads(run.instance_json))
-    sol = ms.solution_from_dict(json.loads(run.solution_json))
-    families = {f.id: f for f in inst.families}
-    return [explain_details(inst, sol, families[fid]) for fid in family_ids]
+def _one(d: dict, names: dict[str, str]) -> str:
+    if "rule" in d:
+        try:
+            return reason_words(d, names)
+        except (KeyError, TypeError, ValueError):
+            log.warning("a stored reason could not be put into words: %s", d.get("rule"))
+    return UUID_RE.sub(lambda m: names.get(m.group(0), _("another record")), d.get("text") or "")
 
 
 def _school_names_by_str(ids) -> dict[str, str]:

@@ -113,3 +113,13 @@ def test_instance_is_valid_ebo_match(world):
     again = ms.instance_from_dict(ms.instance_to_dict(inst))
     assert again == inst
     assert inst.params.max_school_km == 3.0 and inst.params.families_per_host == 2
+
+
+def test_preview_counted_in_sql_equals_the_built_instance(world):
+    """The runs page's preview is counted in SQL; it says what building the instance would say."""
+    from ebo.services.match_instance import preview_counts
+
+    _inst, built = build_instance(TODAY, max_school_km=5.0)
+    counted = preview_counts(TODAY)
+    assert counted == built
+    assert (counted.families, counted.fixed, counted.hosts, counted.forbidden) == (2, 3, 1, 1)

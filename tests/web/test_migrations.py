@@ -199,3 +199,31 @@ def postgres_url():
 def test_postgresql_upgrade_matches_models_and_downgrades(postgres_url, tmp_path):
     """On an empty PostgreSQL database: upgrade, no autogenerate difference, downgrade to base."""
     _round_trip(postgres_url, tmp_path)
+
+
+def test_0006_copies_the_stored_reasons_of_finished_runs(tmp_path):
+    """A run finished before 0006 keeps its unplaced families: the solution's sentences become rows."""
+    import json
+
+    app = _make_app(f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path)
+    try:
+        with app.app_context():
+            upgrade(revision="0001_initial")
+            run_id, fam = uuid.uuid4(), uuid.uuid4()
+            solution = {"unplaced": [{"family_id": str(fam), "reasons": ["no host has 7 beds"]},
+                                     {"family_id": "gone", "reasons": []}]}
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO matching_runs (id, kind, params, state, progress, solution_json, created_at) "
+                    "VALUES (:id, 'match', '{}', 'done', 1.0, :sol, CURRENT_TIMESTAMP)"),
+                    {"id": run_id.hex, "sol": json.dumps(solution)})
+            upgrade(revision="0006_scale")
+            with db.engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT position, ref, family_id, reasons FROM run_unplaced "
+                                            "ORDER BY position")).all()
+        assert [(r[0], r[1], r[2]) for r in rows] == [(0, str(fam)[:8], None), (1, "gone", None)]
+        assert json.loads(rows[0][3]) == [{"text": "no host has 7 beds"}]
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

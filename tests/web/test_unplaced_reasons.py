@@ -63,14 +63,42 @@ def test_reasons_are_swedish_by_default_and_english_on_request(client, login_as)
     assert "sängplatser" not in en
 
 
-def test_stored_english_is_the_fallback(client, login_as):
+def test_stored_english_is_the_fallback(client, login_as, monkeypatch):
+    """A reason the worker cannot work out is stored as the solution's sentence and shown with school names."""
+    from ebo.services import unplaced
+
+    def broken(*args, **kwargs):
+        raise ValueError("an odd instance")
+
+    monkeypatch.setattr(unplaced, "explain_details", broken)
     login_as("coordinator")
     run = _world_and_run(client)
-    run.instance_json = json.dumps({"format": "something else"})
-    _db.session.commit()
     sv = _page(client, f"/runs/{run.id}")
     assert "no host has 7 beds" in sv
     assert "of Bergaskolan" in sv
+
+
+def test_reasons_are_stored_when_the_run_ends_and_not_worked_out_again(client, login_as, monkeypatch):
+    """The worker stores structured reasons once; the page reads them without the run's files."""
+    from ebo.models import RunUnplaced
+    from ebo.services import unplaced
+
+    login_as("coordinator")
+    run = _world_and_run(client)
+    rows = _db.session.scalars(sa.select(RunUnplaced).where(RunUnplaced.run_id == run.id)
+                               .order_by(RunUnplaced.position)).all()
+    assert len(rows) == 2 and all(r.reasons and "rule" in r.reasons[0] for r in rows)
+    assert {r.ref for r in rows} == {str(r.family_id)[:8] for r in rows}
+
+    def never(*args, **kwargs):
+        raise AssertionError("a page worked the reasons out again")
+
+    monkeypatch.setattr(unplaced, "explain_details", never)
+    run.instance_json = json.dumps({"format": "something else"})
+    _db.session.commit()
+    sv = _page(client, f"/runs/{run.id}")
+    assert "ingen värd har 7 sängplatser" in sv
+    assert "inom 5 km från Bergaskolan" in sv
 
 
 def test_every_reason_has_words_in_both_languages(app):
