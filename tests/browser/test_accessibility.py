@@ -8,6 +8,7 @@ No page may scroll sideways: ``document.documentElement.scrollWidth`` stays with
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": (1280, 900), "phone": (375, 740)}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: Not pages: static files, the health probe and the matcher's JSON downloads.
-NOT_PAGES = {"static", "main.healthz", "runs.replay"}
+NOT_PAGES = {"static", "main.healthz", "runs.replay", "cards.pdf", "cards.revoked",
+             # shown only to an account whose password someone else set (its own browser flow tests it)
+             "auth.password_required"}
 #: Visited by every role that may see them (they differ by role), not only by the first.
 PER_ROLE = {"main.home"}
 #: Who visits, in this order: the first that gets a page keeps it.
@@ -75,6 +78,8 @@ def town(live_server):
         latest = s.scalar(sa.select(MatchingRun).where(MatchingRun.kind == RunKind.MATCH)
                           .order_by(MatchingRun.created_at.desc()).limit(1))
         fresh = runs.start_run(runs.RunParams(max_school_km=5.0, time_limit_s=5), accounts["coordinator"])
+        s.commit()  # the run is handed to the (synchronous) worker when the starting transaction commits
+        s.expire_all()
         drill = s.scalar(sa.select(Drill).limit(1))
         movable = s.scalar(sa.select(Proposal).where(Proposal.run_id == fresh.id,
                                                      Proposal.state == ProposalState.PROPOSED).limit(1))
@@ -96,6 +101,18 @@ def town(live_server):
         waiting_drill = MatchingRun(kind=RunKind.DRILL, state=RunState.QUEUED, active_lock=RunKind.DRILL, progress=0.0,
                                     params=runs.RunParams(max_school_km=5.0).as_dict())
         s.add_all([waiting_run, failed_run, waiting_drill])
+        # a welcome card and a partner, and one emailed link of each kind (the pages behind tokens)
+        from ebo.models import PartnerKind, TokenPurpose
+        from ebo.services import cards, tokens
+
+        card = cards.issue(family.members[0], "Amal", "ar", None, None, accounts["caseworker"])
+        partner = cards.save_partner(None, "Stadsbiblioteket", PartnerKind.OTHER, "Lån av böcker", True, 1,
+                                     accounts["admin"])
+        s.flush()
+        links = {purpose: tokens.issue(accounts["host"], purpose, dt.timedelta(days=1),
+                                       new_email="ny@example.org" if purpose == TokenPurpose.CHANGE_EMAIL else None)
+                 for purpose in TokenPurpose}
+        card_token = cards.make_token(card)
         s.commit()
         extra = [("coordinator", "runs.detail", f"/runs/{waiting_run.id}"),
                  ("coordinator", "runs.detail", f"/runs/{failed_run.id}"),
@@ -108,6 +125,11 @@ def town(live_server):
             "user_id": accounts["coordinator"].id,
             ("preparedness", "run_id"): drill.run_id, "run_id": latest.id,
             ("hosts", "proposal_id"): waiting.id, ("runs.move", "run_id"): fresh.id, "proposal_id": movable.id,
+            "card_id": card.id, "partner_id": partner.id, ("cards", "token"): card_token,
+            ("auth.reset_password", "token"): links[TokenPurpose.RESET],
+            ("auth.accept_invitation", "token"): links[TokenPurpose.INVITE],
+            ("auth.verify_email", "token"): links[TokenPurpose.VERIFY],
+            ("auth.confirm_email_change", "token"): links[TokenPurpose.CHANGE_EMAIL],
         }
 
 
