@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 from ebo import create_app
 from ebo.extensions import db
 
-HEAD = "0001_initial"
+HEAD = "0005_runs_safety"
 
 
 def _make_app(url: str, tmp_path):
@@ -118,7 +118,7 @@ def _check_guards(app) -> None:
         conn.commit()
 
         guarded = (
-            hosts.update().where(hosts.c.id == host_id).values(beds_used=3),  # more than beds
+            hosts.update().where(hosts.c.id == host_id).values(beds_used=-1),  # fewer than none
             users.update().where(users.c.id == user_id).values(role="root"),  # not a role
         )
         for statement in guarded:
