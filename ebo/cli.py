@@ -1,4 +1,4 @@
-"""Flask commands: create-user, demo, backup, restore, worker, and the feature commands (imports, purge, reminders)."""
+"""Flask commands: create-user, demo, backup, restore, worker, runs recover (features register the rest)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(runs_group)
 
 
 @click.command("create-user")
@@ -110,3 +111,18 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException("RQ is not installed: install the production extra "
                                    "(pip install 'ebo-host-matching[production]')")
     run_rq_worker(current_app._get_current_object(), burst=burst)
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """Matching runs: recover runs whose worker stopped."""
+
+
+@runs_group.command("recover")
+@with_appcontext
+def runs_recover_command() -> None:
+    """Mark queued or running runs whose heartbeat is older than RUN_STALE_SECONDS failed ("interrupted")."""
+    from ebo.services import runs
+
+    n = runs.recover_interrupted_runs()
+    click.echo(f"Marked {n} run(s) as interrupted.")

@@ -65,6 +65,10 @@ DEFAULTS: dict = {
     "TOTP_RATE_LIMIT": "5 per 5 minutes",  # wrong second-factor codes per account
     "MATCH_WORKERS": 2,
     "MATCH_TIME_LIMIT_S": 60,
+    "MATCH_CHILD_GRACE_S": 180,  # on top of the time limit: candidate generation and model building
+    "RUN_HEARTBEAT_SECONDS": 5,  # how often a run's worker renews its heartbeat
+    "RUN_STALE_SECONDS": 120,  # a running run whose heartbeat is older is marked failed ("interrupted")
+    "RUN_QUEUED_STALE_SECONDS": 900,  # a run no worker took for this long (longer than any run) too
     "TESTING": False,
 }
 

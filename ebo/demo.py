@@ -660,6 +660,9 @@ class _Generator:
                     forbidden.append(self.forbid(p, ForbiddenReason.DECLINED))
                 elif state == ProposalState.REJECTED and not any(x.reason == ForbiddenReason.VETOED for x in forbidden):
                     forbidden.append(self.forbid(p, ForbiddenReason.VETOED))
+        # Proposals of the older run that were never approved: the newer run superseded them.
+        for _ in range(2):
+            self.propose(old, ProposalState.SUPERSEDED, 150, mode="then")
         self.finish_run(new, unplaced=7)
         # A couple of permit decisions among the placed.
         placed = [f for f in self.families if f.status == FamilyStatus.PLACED]

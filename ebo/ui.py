@@ -49,7 +49,7 @@ STATUS_LABELS = {
     "queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed"),
     # proposals
     "sent": _l("sent to host"), "accepted": _l("accepted by host"), "declined": _l("declined by host"),
-    "confirmed": _l("confirmed"),
+    "confirmed": _l("confirmed"), "superseded": _l("superseded by a newer run"),
 }
 
 

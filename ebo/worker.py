@@ -29,17 +29,43 @@ RQ_QUEUE = "ebo-runs"
 _PENDING = "ebo_pending_jobs"  # key in Session.info: jobs waiting for the transaction to commit
 
 _jobs: dict[str, Callable[..., object]] = {}
+_lost_handlers: dict[str, Callable[..., object]] = {}
 _startup_hooks: list[Callable[[], object]] = []
 
 
-def job(name: str):
-    """Register the decorated function as the job `name` (its arguments must be JSON-ready)."""
+class QueueUnavailable(Exception):
+    """The job queue (Redis) cannot be reached: no job can be handed over now."""
+
+
+def job(name: str, on_lost: Callable[..., object] | None = None):
+    """Register the decorated function as the job `name` (its arguments must be JSON-ready).
+
+    `on_lost(*args)` is called (in an app context) when a committed job cannot be handed to the queue.
+    """
 
     def decorator(fn: Callable[..., object]) -> Callable[..., object]:
         _jobs[name] = fn
+        if on_lost is not None:
+            _lost_handlers[name] = on_lost
         return fn
 
     return decorator
+
+
+def run_startup_hooks() -> None:
+    """Call the registered worker-start hooks (recovery of work left behind), in the current app context."""
+    for hook in _startup_hooks:
+        hook()
+
+
+def check_available(app: Flask) -> None:
+    """Raise QueueUnavailable if jobs cannot be handed over now (RQ mode with Redis unreachable)."""
+    if mode(app) != "rq":
+        return
+    try:
+        _redis(app).ping()
+    except Exception as e:  # noqa: BLE001 - any failure to reach Redis means the same to the caller
+        raise QueueUnavailable(str(e)) from e
 
 
 def on_worker_start(fn: Callable[[], object]) -> Callable[[], object]:
@@ -89,7 +115,14 @@ def _dispatch(app: Flask, name: str, args: tuple) -> None:
     if m == "sync":
         _run_in_own_context(app, name, args)
     elif m == "rq":
-        _rq_queue(app).enqueue("ebo.worker.rq_job", name, *args, job_timeout=3600, description=f"{name} {args}")
+        try:
+            _rq_queue(app).enqueue("ebo.worker.rq_job", name, *args, job_timeout=3600,
+                                   description=f"{name} {args}")
+        except Exception:  # noqa: BLE001 - Redis went away after the check: the job is lost, say so
+            app.logger.exception("could not hand job %s %s to the queue", name, args)
+            handler = _lost_handlers.get(name)
+            if handler is not None:
+                handler(*args)
     else:
         _embedded(app).submit(name, args)
 
@@ -158,8 +191,9 @@ def _embedded(app: Flask) -> EmbeddedWorker:
         worker = app.extensions["ebo_worker"] = EmbeddedWorker(app)
         with app.app_context():
             try:
-                for hook in _startup_hooks:
-                    hook()
+                run_startup_hooks()
+            except Exception:  # noqa: BLE001 - recovery must not stop the web process
+                app.logger.exception("worker start hooks failed")
             finally:
                 db.session.remove()
     return worker
@@ -175,11 +209,16 @@ def wait_for_embedded(app: Flask) -> None:
 # --------------------------------------------------------------------------- RQ (imported only here)
 
 
-def _rq_queue(app: Flask):
+def _redis(app: Flask):
     from redis import Redis
+
+    return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=3, socket_timeout=10)
+
+
+def _rq_queue(app: Flask):
     from rq import Queue
 
-    return Queue(RQ_QUEUE, connection=Redis.from_url(app.config["REDIS_URL"]))
+    return Queue(RQ_QUEUE, connection=_redis(app))
 
 
 def rq_job(name: str, *args) -> None:
@@ -201,4 +240,9 @@ def run_rq_worker(app: Flask, burst: bool = False) -> None:
     connection = Redis.from_url(app.config["REDIS_URL"])
     cls = SimpleWorker if burst else Worker
     with app.app_context():
+        try:
+            run_startup_hooks()  # e.g. runs whose worker died are marked interrupted
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no pooled connection may be shared with the forked work horses
         cls([RQ_QUEUE], connection=connection).work(burst=burst)

@@ -88,10 +88,11 @@ def _handle(form: FamilyForm, family=None):
         return None
     data = form.to_data()
     try:
+        warnings: list[str] = []
         if family is None:
             family = svc.create_family(data, current_user)
         else:
-            svc.update_family(family, data, current_user)
+            warnings = svc.update_family(family, data, current_user)
     except svc.FamilyError as e:
         target = getattr(form, e.field, None) if e.field not in ("", "members") else None
         if target is not None:
@@ -101,6 +102,8 @@ def _handle(form: FamilyForm, family=None):
         return None
     svc.set_health_note(family, form.health_note.data, current_user)
     flash(_("The family was saved."), "success")
+    for text in warnings:
+        flash(text, "error")
     return redirect(url_for("families.detail", family_id=family.id))
 
 

@@ -49,6 +49,7 @@ class ProposalState(StrEnum):
     DECLINED = "declined"
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"  # never sent, and a newer run has finished since
 
 
 # Groupings of proposal states, named once: services, queries and templates use these (or the
@@ -59,13 +60,18 @@ HOLDING_STATES = frozenset({ProposalState.APPROVED, ProposalState.SENT, Proposal
 OPEN_STATES = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.SENT,
                          ProposalState.ACCEPTED})  # not yet decided for good
 REVIEWABLE_STATES = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED})  # a coordinator may reject or move
+# At most one proposal per family is live (approved, sent or accepted) across all runs: a partial unique
+# index on proposals(family_id) enforces it (LIVE_WHERE), and the services check it first for a clear message.
+LIVE_STATES = HOLDING_STATES
+LIVE_WHERE = "state IN ('approved', 'sent', 'accepted')"
 
 # The allowed changes of state. A coordinator approves, rejects or moves (a move keeps the state), sends
 # approved host proposals; the host accepts or declines; a coordinator confirms an accepted host proposal
 # or an approved unit proposal (units need no answer); a confirmed placement withdraws the family's other
 # open proposals, and so does a host leaving matching.
 TRANSITIONS: dict[ProposalState, frozenset[ProposalState]] = {
-    ProposalState.PROPOSED: frozenset({ProposalState.APPROVED, ProposalState.REJECTED, ProposalState.WITHDRAWN}),
+    ProposalState.PROPOSED: frozenset({ProposalState.APPROVED, ProposalState.REJECTED, ProposalState.WITHDRAWN,
+                                       ProposalState.SUPERSEDED}),
     ProposalState.APPROVED: frozenset({ProposalState.REJECTED, ProposalState.SENT, ProposalState.CONFIRMED,
                                        ProposalState.WITHDRAWN}),
     ProposalState.SENT: frozenset({ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.WITHDRAWN}),
@@ -74,6 +80,7 @@ TRANSITIONS: dict[ProposalState, frozenset[ProposalState]] = {
     ProposalState.DECLINED: frozenset(),
     ProposalState.CONFIRMED: frozenset(),
     ProposalState.WITHDRAWN: frozenset(),
+    ProposalState.SUPERSEDED: frozenset(),
 }
 
 
@@ -133,6 +140,9 @@ class MatchingRun(db.Model):
     counts: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # aggregate figures only
     created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Renewed by the run's worker every few seconds; an active run whose heartbeat is older than
+    # RUN_STALE_SECONDS lost its worker and is marked failed ("interrupted") by whoever looks next.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     proposals: Mapped[list[Proposal]] = relationship(
@@ -158,6 +168,8 @@ class Proposal(db.Model):
         one_of_check("host_id", "unit_id", name="host_xor_unit"),
         sa.Index("ix_proposals_run_id_state", "run_id", "state"),
         sa.Index("ix_proposals_run_id_created_at", "run_id", "created_at", "id"),  # the review's order
+        sa.Index("uq_proposals_family_id_live", "family_id", unique=True,
+                 sqlite_where=sa.text(LIVE_WHERE), postgresql_where=sa.text(LIVE_WHERE)),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -58,6 +58,7 @@ def index():
 
 
 def _index(form, km, per_host, status=200):
+    runs_svc.recover_stale_runs()  # a run whose worker died is shown as interrupted, and no longer blocks
     page = svc.runs_page(page_arg())
     pv = svc.preview(km, per_host)
     return render_template(
@@ -84,8 +85,8 @@ def start():
     )
     try:
         run = runs_svc.start_run(params, current_user)
-    except runs_svc.RunRefused:
-        flash(_("Another run is queued or running. Wait until it is done, then start a new one."), "error")
+    except runs_svc.RunRefused as e:
+        flash(str(e), "error")
         return redirect(url_for("runs.index"))
     flash(_("The run has started. This page shows its progress."), "success")
     return redirect(url_for("runs.detail", run_id=run.id))
@@ -96,8 +97,11 @@ def start():
 def detail(run_id: uuid.UUID):
     """A run's progress while it runs; its review once done; its reason if it failed."""
     run = _run(run_id)
+    if run.is_active and runs_svc.recover_stale_runs():
+        db.session.refresh(run)
     if run.state != RunState.DONE:
-        return render_template("runs/progress.html", run=run, refresh=run.is_active)
+        return render_template("runs/progress.html", run=run, refresh=run.is_active, action=ActionForm(),
+                               reason=runs_svc.failure_words(run.error))
     state = request.args.get("state") if request.args.get("state") in STATES else None
     data = svc.review(run, page_arg(), state, page_arg(name="upage"))
     return render_template(
@@ -110,7 +114,21 @@ def detail(run_id: uuid.UUID):
         answer_form=AnswerForm(),
         states=STATES,
         page_no=data.rows.page,
+        newer=runs_svc.newer_run(run),
     )
+
+
+@bp.route("/<uuid:run_id>/cancel", methods=["POST"])
+@role_required(*RUN_ROLES)
+def cancel(run_id: uuid.UUID):
+    """Cancel a queued or running run; its solver process is stopped and nothing is stored."""
+    run = _run(run_id)
+    _checked()
+    if runs_svc.cancel_run(run, current_user):
+        flash(_("The run was cancelled. Nothing from it was saved; you can start a new run."), "success")
+    else:
+        flash(_("The run had already ended, so it was not cancelled."), "info")
+    return redirect(url_for("runs.detail", run_id=run.id))
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/approve", methods=["POST"])
@@ -145,10 +163,17 @@ def approve_many(run_id: uuid.UUID):
         if not ids:
             flash(_("Tick the proposals to approve, or approve all."), "error")
             return _back(run)
-    ok, refused = proposals.approve_many(run, ids, current_user)
+    try:
+        ok, refused, elsewhere = proposals.approve_many(run, ids, current_user)
+    except proposals.ReviewError as e:
+        flash(str(e), "error")
+        return _back(run)
     flash(_("%(n)d proposals approved.", n=ok), "success")
     if refused:
         flash(_("%(n)d proposals were not approved: their host or unit has no room left.", n=refused), "error")
+    if elsewhere:
+        flash(_("%(n)d proposals were not approved: the family already has an approved, sent or accepted "
+                "proposal in another run.", n=elsewhere), "error")
     return _back(run)
 
 
@@ -181,7 +206,11 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
     run = _run(run_id)
     prop = _proposal(run, proposal_id)
     form = MoveForm()
-    hosts, units = proposals.move_candidates(run, prop)
+    try:
+        hosts, units = proposals.move_candidates(run, prop)
+    except proposals.ReviewError as e:
+        flash(str(e), "error")
+        return redirect(url_for("runs.detail", run_id=run.id))
     form.set_targets(hosts, units, _host_choice_label)
     row = svc.review_row(prop, run)
     status = 200
@@ -261,7 +290,9 @@ def replay(run_id: uuid.UUID, kind: str):
     run = _run(run_id)
     text = svc.replay_file(run, kind, current_user)
     if not text:
-        abort(404)
+        flash(_("This run has no stored replay files: it was made up for the demo, not solved. "
+                "A run you start stores them."), "info")
+        return redirect(url_for("runs.detail", run_id=run.id))
     name = f"run-{str(run.id)[:8]}-{kind}.json"
     return Response(
         text, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'}

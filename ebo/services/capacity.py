@@ -161,3 +161,39 @@ def beds_of(proposals: list[Proposal]) -> dict[Home, int]:
 def persons_of(family_id: uuid.UUID) -> int:
     """The number of people in a family (at least one)."""
     return db.session.scalar(sa.select(sa.func.count()).where(FamilyMember.family_id == family_id)) or 1
+
+
+# --- a family that changes size -------------------------------------------------------------------------
+
+
+def resize_placement(placement: Placement, persons: int) -> int:
+    """Set an active placement's persons to `persons`, moving its home's counter by the difference.
+
+    Unguarded on purpose: the family really is this size now. The home may end up over its beds
+    (the caller warns); `reserve_host`/`reserve_unit` then refuse any further family there.
+    Returns the difference.
+    """
+    delta = persons - placement.persons
+    if delta == 0:
+        return 0
+    model, pk = (HostHousehold, placement.host_id) if placement.host_id is not None else (HousingUnit,
+                                                                                         placement.unit_id)
+    db.session.execute(
+        sa.update(model).where(model.id == pk, model.beds_used + delta >= 0)
+        .values(beds_used=model.beds_used + delta).execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(Placement).where(Placement.id == placement.id).values(persons=persons)
+        .execution_options(synchronize_session=False))
+    _expire(model, pk)
+    db.session.expire(placement, ["persons"])
+    return delta
+
+
+def over_capacity(home: Home) -> bool:
+    """Whether a host or unit holds more persons (or a host more families) than it has room for."""
+    kind, pk = home
+    if kind == "h":
+        host = db.session.get(HostHousehold, pk)
+        return host is not None and (host.beds_used > host.beds or host.families_placed > host.max_families)
+    unit = db.session.get(HousingUnit, pk)
+    return unit is not None and unit.beds_used > unit.beds

@@ -57,7 +57,9 @@ def start_drill(user, time_limit_s: float = 60.0) -> MatchingRun:
                             time_limit_s=float(time_limit_s))
     try:
         return runs.start_run(params, user, kind=RunKind.DRILL)
-    except runs.RunRefused:
+    except runs.RunRefused as e:
+        if not e.busy:
+            raise DrillRefused(str(e)) from None
         raise DrillRefused(_l("A drill is already queued or running.")) from None
 
 

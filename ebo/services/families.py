@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from ebo.extensions import db
@@ -155,12 +156,65 @@ def create_family(data: FamilyData, actor=None, *, checked: bool = False, log: b
 
 
 def update_family(family, data: FamilyData, actor=None):
-    """Change a family's details and members (flushed)."""
+    """Change a family's details and members (flushed); returns capacity warnings (see `refit`)."""
     check(data, exclude_id=family.id)
     _apply(family, data)
     db.session.flush()
     audit.record("family_updated", "family", family.id, {"members": len(data.members)}, actor=actor)
-    return family
+    return refit(family, actor)
+
+
+def refit(family, actor=None) -> list[str]:
+    """Re-check the family's home after a change of size; returns warnings for the caseworker.
+
+    An active placement takes the family's new size, and its home's counter moves with it (the
+    counters always equal the sum of the placements). If the home is then over its beds or family
+    count, the edit stands (it is the truth about the family) and the warning names the placement and
+    asks to move the family or end the placement; no further family can be confirmed there meanwhile.
+    A live proposal (approved, sent or accepted) is checked the same way against the room held there.
+    """
+    from ebo.models import Placement, Proposal
+    from ebo.models.matching import LIVE_STATES
+    from ebo.services import capacity
+
+    persons = max(1, len(family.members))
+    warnings: list[str] = []
+    placement = db.session.scalars(
+        sa.select(Placement).where(Placement.family_id == family.id, Placement.end_date.is_(None))).first()
+    if placement is not None:
+        delta = capacity.resize_placement(placement, persons)
+        home = ("h", placement.host_id) if placement.host_id is not None else ("u", placement.unit_id)
+        place = placement.host or placement.unit
+        if delta:
+            audit.record("placement_resized", "placement", placement.id, {"delta": delta}, actor=actor)
+        if capacity.over_capacity(home):
+            audit.record("placement_over_capacity", "placement", placement.id, {"persons": persons}, actor=actor)
+            warnings.append(str(_l(
+                "The family now has %(n)d persons and no longer fits its placement with %(place)s (since "
+                "%(start)s): the home has %(beds)d beds and now holds %(used)d persons. Move the family or end "
+                "the placement. Until then no further family can be confirmed there.",
+                n=persons, place=_place_name(place), start=format_date(placement.start_date),
+                beds=place.beds, used=place.beds_used)))
+        return warnings
+    live = db.session.scalars(sa.select(Proposal).where(Proposal.family_id == family.id,
+                                                        Proposal.state.in_(LIVE_STATES))).first()
+    if live is not None:
+        place = live.host or live.unit
+        key = {"host_id": live.host_id} if live.host_id is not None else {"unit_id": live.unit_id}
+        held = capacity.holding_sizes(exclude=live.id, **key)
+        too_many = live.host is not None and len(held) + 1 > live.host.max_families
+        if sum(held) + persons > place.beds or too_many:
+            audit.record("proposal_over_capacity", "proposal", live.id, {"persons": persons}, actor=actor)
+            warnings.append(str(_l(
+                "The family now has %(n)d persons and no longer fits the home it is proposed to (%(place)s, "
+                "%(beds)d beds, %(held)d persons held there by others). Ask the coordinator to move the "
+                "family or withdraw the proposal; it cannot be confirmed as it is.",
+                n=persons, place=_place_name(place), beds=place.beds, held=sum(held))))
+    return warnings
+
+
+def _place_name(place) -> str:
+    return getattr(place, "contact_name", None) or getattr(place, "name", "") or ""
 
 
 def set_status(family, status: str, actor=None) -> None:

@@ -12,7 +12,9 @@ import json
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from ebo.extensions import db
 from ebo.models import (
@@ -26,6 +28,7 @@ from ebo.models import (
     Proposal,
     ProposalState,
 )
+from ebo.models.matching import LIVE_STATES
 from ebo.models.types import utcnow
 from ebo.services import audit, capacity, hosts
 from ebo.services.match_instance import host_record, unit_record
@@ -57,7 +60,8 @@ class ReviewError(Exception):
 
 def _refuse_unless(allowed: bool, p: Proposal) -> None:
     if not allowed:
-        raise ReviewError(_l("This proposal is no longer open for that (it is %(state)s).", state=p.state))
+        raise ReviewError(_l("This proposal is no longer open for that (it is %(state)s).",
+                             state=_state_words(p.state)))
 
 
 def _decided(p: Proposal, actor, state: ProposalState) -> None:
@@ -69,8 +73,14 @@ def _decided(p: Proposal, actor, state: ProposalState) -> None:
 # --- the run's records and the hard rules -----------------------------------------------------------------
 
 
+NO_INPUT = _l("This run has no stored input (it was made up for the demo, not solved), so its proposals "
+               "cannot be checked against the rules here. Start a new run to approve or move families.")
+
+
 def run_instance(run: MatchingRun) -> ms.Instance:
-    """The matching instance the run solved (from its stored file)."""
+    """The matching instance the run solved (from its stored file); ReviewError if none was stored."""
+    if not run.instance_json:
+        raise ReviewError(NO_INPUT)
     return ms.instance_from_dict(json.loads(run.instance_json))
 
 
@@ -128,24 +138,67 @@ def rule_words(names: list[str]) -> str:
     return "; ".join(str(RULE_WORDS.get(n, n)) for n in names)
 
 
+# --- one live proposal per family ---------------------------------------------------------------------
+
+
+def live_proposal(family_id: uuid.UUID, exclude: uuid.UUID | None = None) -> Proposal | None:
+    """The family's live proposal (approved, sent or accepted) in any run, other than `exclude`."""
+    q = sa.select(Proposal).where(Proposal.family_id == family_id, Proposal.state.in_(LIVE_STATES))
+    if exclude is not None:
+        q = q.where(Proposal.id != exclude)
+    return db.session.scalars(q.limit(1)).first()
+
+
+def live_family_ids() -> set[uuid.UUID]:
+    """The families that have a live proposal (approved, sent or accepted) in some run."""
+    return set(db.session.scalars(sa.select(Proposal.family_id).where(Proposal.state.in_(LIVE_STATES))))
+
+
+def _already_live(other: Proposal | None) -> ReviewError:
+    if other is None:
+        return ReviewError(_l("Not approved: the family already has an approved, sent or accepted proposal "
+                              "in another run. A family is offered to one home at a time."))
+    when = format_datetime(other.run.created_at, "short") if other.run is not None else ""
+    return ReviewError(_l("Not approved: the family already has a proposal that is %(state)s in the run of "
+                          "%(when)s. A family is offered to one home at a time; reject or wait for that one first.",
+                          state=_state_words(other.state), when=when))
+
+
+def _state_words(state: str) -> str:
+    from ebo.ui import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(state, state))
+
+
 # --- approve, reject, move ------------------------------------------------------------------------------
 
 
 def approve(run: MatchingRun, proposal: Proposal, actor) -> None:
-    """Approve a proposal, if its host or unit still has room for it."""
+    """Approve a proposal, if its host or unit still has room and the family has no other live proposal."""
     _refuse_unless(proposal.can_approve(), proposal)
+    other = live_proposal(proposal.family_id, exclude=proposal.id)
+    if other is not None:
+        raise _already_live(other)
     if proposal.host_id is not None or proposal.unit_id is not None:
         names = broken_rules(run, proposal, host=proposal.host, unit=proposal.unit)
         room = [n for n in names if n in ROOM_RULES]
         if room:
             raise ReviewError(_l("Not approved: %(rules)s.", rules=rule_words(room)))
-    _decided(proposal, actor, ProposalState.APPROVED)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the partial unique index settles a race with another approval
+            _decided(proposal, actor, ProposalState.APPROVED)
+            db.session.flush()
+    except IntegrityError:
+        db.session.refresh(proposal)
+        raise _already_live(live_proposal(proposal.family_id, exclude=proposal.id)) from None
     audit.record("proposal_approved", "proposal", proposal.id, actor=actor)
 
 
-def approve_many(run: MatchingRun, proposal_ids: list[uuid.UUID] | None, actor) -> tuple[int, int]:
-    """Approve the given proposed proposals (all of the run's when None); returns (approved, refused)."""
+def approve_many(run: MatchingRun, proposal_ids: list[uuid.UUID] | None, actor) -> tuple[int, int, int]:
+    """Approve the given proposed proposals (all of the run's when None).
+
+    Returns (approved, refused for want of room, refused because the family has a live proposal elsewhere).
+    """
     q = sa.select(Proposal).where(Proposal.run_id == run.id, Proposal.state == ProposalState.PROPOSED)
     if proposal_ids is not None:
         q = q.where(Proposal.id.in_(proposal_ids))
@@ -158,9 +211,14 @@ def approve_many(run: MatchingRun, proposal_ids: list[uuid.UUID] | None, actor) 
         (str(f), str(h)) for f, h in db.session.execute(sa.select(ForbiddenPair.family_id, ForbiddenPair.host_id))
     }
     beds = capacity.beds_of(props)
-    ok = refused = 0
+    live = live_family_ids()
+    ok = refused = elsewhere = 0
     now = utcnow()
+    approved: list[Proposal] = []
     for p in props:
+        if p.family_id in live:
+            elsewhere += 1
+            continue
         key = capacity.home_of(p)
         size = sizes.get(str(p.family_id), 1)
         persons, families = held.get(key, (0, 0))
@@ -172,11 +230,22 @@ def approve_many(run: MatchingRun, proposal_ids: list[uuid.UUID] | None, actor) 
             refused += 1
             continue
         held[key] = (persons + size, families + 1)
-        p.state, p.decided_by, p.decided_at = ProposalState.APPROVED, getattr(actor, "id", None), now
-        ok += 1
-    db.session.flush()
-    audit.record("proposals_approved", "matching_run", run.id, {"approved": ok, "refused": refused}, actor=actor)
-    return ok, refused
+        live.add(p.family_id)
+        approved.append(p)
+    try:
+        with db.session.begin_nested():  # the partial unique index settles a race with another approval
+            for p in approved:
+                p.state, p.decided_by, p.decided_at = ProposalState.APPROVED, getattr(actor, "id", None), now
+            db.session.flush()
+    except IntegrityError:
+        for p in approved:
+            db.session.refresh(p)
+        raise ReviewError(_l("Nothing was approved: another coordinator approved some of these families in "
+                             "another run at the same moment. Reload the page and try again.")) from None
+    ok = len(approved)
+    audit.record("proposals_approved", "matching_run", run.id,
+                 {"approved": ok, "refused": refused, "live_elsewhere": elsewhere}, actor=actor)
+    return ok, refused, elsewhere
 
 
 def reject(proposal: Proposal, actor, note: str | None = None) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import threading
 import time
 import traceback
 import uuid
@@ -24,12 +25,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 import matching
 from ebo import clock, worker
 from ebo.extensions import db
 from ebo.models import MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind, RunState
+from ebo.models.matching import ACTIVE_RUN_STATES
 from ebo.models.types import utcnow
 from ebo.services import audit, unplaced
 from ebo.services.match_instance import build_instance
@@ -39,7 +42,21 @@ from matching.validate import validate
 
 
 class RunRefused(Exception):
-    """A run cannot start (another one is running); the message is for the user."""
+    """A run cannot start (another one is running, or the queue is down); the message is for the user."""
+
+    def __init__(self, message, busy: bool = True):
+        super().__init__(message)
+        self.busy = busy  # True: another run of the kind is active; False: the queue cannot be reached
+
+
+class RunCancelled(Exception):
+    """The run was cancelled (or marked interrupted) while it executed: nothing is stored."""
+
+
+INTERRUPTED = "interrupted: the run's worker stopped answering (heartbeat older than {s} s)"
+NOT_TAKEN = "interrupted: no worker took the run within {s} s (is `flask --app ebo worker` running?)"
+CANCELLED = "cancelled by a coordinator"
+QUEUE_LOST = "not started: the run queue (Redis) could not be reached"
 
 
 @dataclass(frozen=True)
@@ -83,29 +100,90 @@ def kind_handler(kind: str) -> KindHandler:
 
 
 def start_run(params: RunParams, user, kind: str = RunKind.MATCH) -> MatchingRun:
-    """Store a queued run and enqueue it (handed over at commit); refuses a second active run of the kind."""
+    """Store a queued run and enqueue it (handed over at commit); refuses a second active run of the kind.
+
+    Runs whose worker stopped (stale heartbeat) are marked interrupted first, so they never block.
+    Refuses, writing nothing, when the run queue (Redis) cannot be reached.
+    """
+    try:
+        worker.check_available(current_app._get_current_object())
+    except worker.QueueUnavailable:
+        current_app.logger.warning("run not started: the run queue cannot be reached", exc_info=True)
+        raise RunRefused(_l("The run could not start: the run queue (Redis) does not answer. Nothing was "
+                            "saved. Try again in a while, and tell the system administrator if it persists."),
+                         busy=False) from None
+    recover_stale_runs()
+    now = utcnow()
     run = MatchingRun(kind=kind, params=params.as_dict(), state=RunState.QUEUED, active_lock=kind,
-                      started_by=getattr(user, "id", None), progress=0.0)
+                      started_by=getattr(user, "id", None), progress=0.0, heartbeat_at=now)
     try:
         with db.session.begin_nested():  # the unique active_lock refuses a second active run of this kind
             db.session.add(run)
     except IntegrityError:
-        raise RunRefused("another run is already queued or running") from None
+        raise RunRefused(_l("Another run is queued or running. Wait until it is done, then start a new one.")
+                         ) from None
     audit.record("run_started", "matching_run", run.id, {"kind": kind})
     worker.enqueue("run", str(run.id))
     return run
 
 
-@worker.job("run")
+def _queue_lost(run_id: str) -> None:
+    """The committed run could not be handed to the queue: mark it failed at once (own connection)."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(MatchingRun)
+                     .where(MatchingRun.id == uuid.UUID(run_id), MatchingRun.state.in_(ACTIVE_RUN_STATES))
+                     .values(state=RunState.FAILED, active_lock=None, error=QUEUE_LOST, finished_at=utcnow(),
+                             progress_message="failed"))
+
+
+@worker.job("run", on_lost=_queue_lost)
 def run_job(run_id: str) -> None:
     """The worker's job "run": execute the run with this id."""
     execute_run(uuid.UUID(run_id))
 
 
-def _update(run_id: uuid.UUID, **values) -> None:
-    """Write progress in its own short transaction, so the run page sees it at once."""
-    db.session.execute(sa.update(MatchingRun).where(MatchingRun.id == run_id).values(**values))
+def _update(run_id: uuid.UUID, **values) -> int:
+    """Write progress of a running run in its own short transaction, so the run page sees it at once."""
+    result = db.session.execute(sa.update(MatchingRun)
+                                .where(MatchingRun.id == run_id, MatchingRun.state == RunState.RUNNING)
+                                .values(**values))
     db.session.commit()
+    return result.rowcount or 0
+
+
+class Heartbeat:
+    """A thread that renews a running run's heartbeat on its own connection, and notices a cancellation."""
+
+    def __init__(self, app, run_id: uuid.UUID):
+        self.app, self.run_id = app, run_id
+        self.stop_event, self.cancelled = threading.Event(), threading.Event()
+        self.interval = float(app.config["RUN_HEARTBEAT_SECONDS"])
+        self.thread = threading.Thread(target=self._loop, name=f"ebo-heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_event.set()
+        self.thread.join(self.interval + 5)
+
+    def beat(self) -> None:
+        """Renew the heartbeat once; set `cancelled` if the run is no longer running."""
+        with self.app.app_context():
+            with db.engine.begin() as conn:
+                n = conn.execute(sa.update(MatchingRun)
+                                 .where(MatchingRun.id == self.run_id, MatchingRun.state == RunState.RUNNING)
+                                 .values(heartbeat_at=utcnow())).rowcount
+        if n != 1:
+            self.cancelled.set()
+
+    def _loop(self) -> None:
+        while not self.stop_event.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - a missed beat is retried; too many make the run stale
+                self.app.logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
 
 
 def execute_run(run_id: uuid.UUID) -> None:
@@ -113,8 +191,19 @@ def execute_run(run_id: uuid.UUID) -> None:
     run = db.session.get(MatchingRun, run_id)
     if run is None or run.state != RunState.QUEUED:
         return
-    _update(run_id, state=RunState.RUNNING, started_at=utcnow(), progress=0.01,
-            progress_message="building the instance")
+    took = db.session.execute(
+        sa.update(MatchingRun).where(MatchingRun.id == run_id, MatchingRun.state == RunState.QUEUED)
+        .values(state=RunState.RUNNING, started_at=utcnow(), heartbeat_at=utcnow(), progress=0.01,
+                progress_message="building the instance")).rowcount
+    db.session.commit()
+    if took != 1:
+        return  # cancelled or taken meanwhile
+    with Heartbeat(current_app._get_current_object(), run_id) as beat:
+        _execute(run_id, beat)
+
+
+def _execute(run_id: uuid.UUID, beat: Heartbeat) -> None:
+    run = db.session.get(MatchingRun, run_id)
     try:
         handler = kind_handler(run.kind)
         p = run.params or {}
@@ -125,6 +214,8 @@ def execute_run(run_id: uuid.UUID) -> None:
         last = [0.0]
 
         def progress(fraction: float, message: str, best: float | None) -> None:
+            if beat.cancelled.is_set():
+                raise RunCancelled()
             now = time.monotonic()
             if now - last[0] < 0.5 and fraction < 1.0:
                 return  # at most two progress writes a second
@@ -137,16 +228,26 @@ def execute_run(run_id: uuid.UUID) -> None:
         if current_app.config.get("MATCH_IN_PROCESS"):
             solution = matching.solve(inst, time_limit_s=time_limit, workers=workers, progress=progress)
         else:
-            solution = solve_in_child(inst, time_limit, workers, progress)
+            solution = solve_in_child(inst, time_limit, workers, progress, cancelled=beat.cancelled)
         problems = validate(inst, solution)
         if problems:
             raise RuntimeError("the independent check of the solution failed: " + "; ".join(problems[:5]))
         db.session.rollback()
         run = db.session.get(MatchingRun, run_id)
+        if run.state != RunState.RUNNING:
+            raise RunCancelled()
         handler.store_result(run, inst, solution, instance_json)
-        run.state, run.active_lock, run.progress = RunState.DONE, None, 1.0
-        run.progress_message, run.finished_at = "done", utcnow()
+        db.session.flush()
+        done = db.session.execute(  # guarded: a run cancelled or marked interrupted meanwhile stores nothing
+            sa.update(MatchingRun).where(MatchingRun.id == run_id, MatchingRun.state == RunState.RUNNING)
+            .values(state=RunState.DONE, active_lock=None, progress=1.0, progress_message="done",
+                    finished_at=utcnow())).rowcount
+        if done != 1:
+            raise RunCancelled()
         db.session.commit()
+    except RunCancelled:
+        db.session.rollback()
+        current_app.logger.info("run %s was cancelled or interrupted; nothing stored", run_id)
     except Exception as e:  # a failed run is shown as failed, with nothing half-written
         db.session.rollback()
         current_app.logger.error("run %s failed: %s", run_id, traceback.format_exc())
@@ -201,6 +302,7 @@ def store_solution(run, inst: ms.Instance, solution: ms.Solution, instance_json:
             unit_id=uuid.UUID(pl.unit_id) if pl.unit_id else None,
             child_km=list(pl.child_km or ()), shared_language=shares_language(host, fam) if host else None,
             cost=None, state=ProposalState.PROPOSED))
+    supersede_older(run)
     unplaced_persons = sum(fams[u.family_id].size for u in solution.unplaced)
     run.status, run.objective, run.bound = solution.status, solution.objective, solution.bound
     run.gap, run.wall_s = solution.gap, solution.wall_s
@@ -214,6 +316,30 @@ def store_solution(run, inst: ms.Instance, solution: ms.Solution, instance_json:
         "school_km": round(school_km, 3), "hosts": len(inst.hosts), "units": len(inst.units),
     }
     unplaced.store_reasons(run, inst, solution)  # what the review shows, worked out once
+
+
+def supersede_older(run: MatchingRun) -> int:
+    """Mark the never-approved proposals of runs older than `run` superseded; returns how many.
+
+    Proposals already approved, sent or accepted stay: they hold their beds and the newer run kept
+    their families fixed (or, approved while it ran, they stay live and the newer run's proposal for
+    that family cannot be approved until they end).
+    """
+    older = sa.select(MatchingRun.id).where(MatchingRun.kind == RunKind.MATCH, MatchingRun.id != run.id,
+                                            MatchingRun.created_at <= run.created_at)
+    result = db.session.execute(
+        sa.update(Proposal).where(Proposal.run_id.in_(older), Proposal.state == ProposalState.PROPOSED)
+        .values(state=ProposalState.SUPERSEDED, decided_at=utcnow())
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def newer_run(run: MatchingRun) -> MatchingRun | None:
+    """The newest finished matching run started after `run`, if any."""
+    return db.session.scalars(
+        sa.select(MatchingRun).where(MatchingRun.kind == RunKind.MATCH, MatchingRun.state == RunState.DONE,
+                                     MatchingRun.id != run.id, MatchingRun.created_at > run.created_at)
+        .order_by(MatchingRun.created_at.desc()).limit(1)).first()
 
 
 # --------------------------------------------------------------------------- solving in a child process
@@ -235,16 +361,24 @@ def _child_main(instance_json: str, time_limit: float, workers: int, conn) -> No
         conn.close()
 
 
-def solve_in_child(inst: ms.Instance, time_limit: float, workers: int, progress) -> ms.Solution:
-    """Solve in a separate process (spawned), relaying its progress; raises if it fails or hangs."""
+CHILD_TARGET = _child_main  # the solver process's entry (tests put a hanging one here)
+
+
+def solve_in_child(inst: ms.Instance, time_limit: float, workers: int, progress,
+                   cancelled: threading.Event | None = None, grace_s: float | None = None) -> ms.Solution:
+    """Solve in a separate process (spawned), relaying its progress; stops it if it hangs or is cancelled."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(ms.dumps_instance(inst), time_limit, workers, child), daemon=True)
+    proc = ctx.Process(target=CHILD_TARGET, args=(ms.dumps_instance(inst), time_limit, workers, child), daemon=True)
     proc.start()
     child.close()
-    deadline = time.monotonic() + time_limit + 180  # candidate generation and model building on top
+    if grace_s is None:
+        grace_s = float(current_app.config["MATCH_CHILD_GRACE_S"])
+    deadline = time.monotonic() + time_limit + grace_s  # candidate generation and model building on top
     try:
         while True:
+            if cancelled is not None and cancelled.is_set():
+                raise RunCancelled()
             if parent.poll(0.25):
                 try:
                     kind, *rest = parent.recv()
@@ -268,14 +402,64 @@ def solve_in_child(inst: ms.Instance, time_limit: float, workers: int, progress)
         parent.close()
 
 
+def recover_stale_runs() -> int:
+    """Mark running runs with a heartbeat older than RUN_STALE_SECONDS (queued ones: RUN_QUEUED_STALE_SECONDS)
+    failed ("interrupted"); returns how many.
+
+    Does not commit: the caller's transaction does (a request, or `recover_interrupted_runs`).
+    """
+    beat = sa.func.coalesce(MatchingRun.heartbeat_at, MatchingRun.started_at, MatchingRun.created_at)
+    n = 0
+    for state, reason, key in ((RunState.RUNNING, INTERRUPTED, "RUN_STALE_SECONDS"),
+                               (RunState.QUEUED, NOT_TAKEN, "RUN_QUEUED_STALE_SECONDS")):
+        stale_s = int(current_app.config[key])
+        limit = utcnow() - dt.timedelta(seconds=stale_s)
+        result = db.session.execute(
+            sa.update(MatchingRun).where(MatchingRun.state == state, beat < limit)
+            .values(state=RunState.FAILED, active_lock=None, error=reason.format(s=stale_s), finished_at=utcnow(),
+                    progress_message="failed")
+            .execution_options(synchronize_session=False))
+        n += result.rowcount or 0
+    if n:
+        current_app.logger.warning("%d run(s) marked interrupted (stale heartbeat)", n)
+    return n
+
+
 def recover_interrupted_runs() -> int:
-    """Mark runs left `running` by a stopped process as failed (their worker is gone); returns how many."""
-    result = db.session.execute(
-        sa.update(MatchingRun).where(MatchingRun.state == RunState.RUNNING)
-        .values(state=RunState.FAILED, active_lock=None, error="interrupted: the server stopped during the run",
-                finished_at=utcnow()))
+    """Worker start and `flask runs recover`: mark stale runs interrupted and commit; returns how many."""
+    n = recover_stale_runs()
     db.session.commit()
-    return result.rowcount or 0
+    return n
+
+
+def failure_words(error: str | None) -> str | None:
+    """A failed run's reason in the user's language when it is one the system wrote itself, else None."""
+    if not error:
+        return None
+    if error.startswith("interrupted: no worker"):
+        return str(_l("Interrupted: no run worker took the run. Check that the run workers are started "
+                      "(see the operations guide); then start a new run."))
+    if error.startswith("interrupted"):
+        return str(_l("Interrupted: the process that ran it stopped (for example a restart or a crash). "
+                      "Nothing was saved; start a new run."))
+    if error == CANCELLED:
+        return str(_l("Cancelled by a coordinator."))
+    if error == QUEUE_LOST:
+        return str(_l("Not started: the run queue (Redis) could not be reached."))
+    return None
+
+
+def cancel_run(run: MatchingRun, actor) -> bool:
+    """Cancel a queued or running run (its worker stops the solver at its next heartbeat); False if it ended."""
+    done = db.session.execute(
+        sa.update(MatchingRun).where(MatchingRun.id == run.id, MatchingRun.state.in_(ACTIVE_RUN_STATES))
+        .values(state=RunState.FAILED, active_lock=None, error=CANCELLED, finished_at=utcnow(),
+                progress_message="cancelled")
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.expire(run)
+    if done == 1:
+        audit.record("run_cancelled", "matching_run", run.id, {"kind": run.kind}, actor=actor)
+    return done == 1
 
 
 register_kind(RunKind.MATCH, _build_match, store_solution)

@@ -72,7 +72,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # matching runs: coordinators and admins
     **{f"runs.{ep}": frozenset({"coordinator", "admin"}) for ep in (
         "index", "start", "detail", "approve_many", "send", "replay", "approve", "reject", "answer", "confirm",
-        "move")},
+        "move", "cancel")},
     # placements: coordinators follow up; caseworkers own the placements; admins see aggregates
     "placements.index": frozenset({"coordinator", "caseworker"}),
     "placements.detail": frozenset({"coordinator", "caseworker"}),

@@ -111,7 +111,8 @@ def test_many_confirms_for_one_host_place_exactly_one_family(race_app):
         assert host.families_placed == 1
 
 
-def test_one_family_confirmed_with_two_hosts_at_once_gets_one_placement(race_app):
+def test_one_family_confirmed_twice_at_once_gets_one_placement(race_app):
+    """A family has one live proposal at most (the index refuses a second); two confirms of it place it once."""
     from ebo.models import Family, HostHousehold, MatchingRun, Placement
     from tests.factories import make_family, make_host
 
@@ -121,9 +122,12 @@ def test_one_family_confirmed_with_two_hosts_at_once_gets_one_placement(race_app
         db.session.flush()
         hosts = [make_host(beds=4), make_host(beds=4)]
         family = make_family(adults=2, status="proposed")
-        ids = [_accepted(run, family, h).id for h in hosts]
+        first = _accepted(run, family, hosts[0])
         db.session.commit()
-        host_ids, family_id = [h.id for h in hosts], family.id
+        with pytest.raises(sa.exc.IntegrityError):  # a second live proposal for the family
+            _accepted(run, family, hosts[1])
+        db.session.rollback()
+        host_ids, family_id, ids = [h.id for h in hosts], family.id, [first.id, first.id]
 
     ok, refused, errors = _race(race_app, ids)
     assert errors == []

@@ -120,7 +120,7 @@ def _check_guards(app) -> None:
         conn.commit()
 
         guarded = (
-            hosts.update().where(hosts.c.id == host_id).values(beds_used=3),  # more than beds
+            hosts.update().where(hosts.c.id == host_id).values(beds_used=-1),  # fewer than none
             users.update().where(users.c.id == user_id).values(role="root"),  # not a role
         )
         for statement in guarded:
