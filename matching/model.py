@@ -287,15 +287,21 @@ def _class_min_D(U: _Universe, D_h: np.ndarray) -> np.ndarray:
 
 def _price(U: _Universe, D_f: np.ndarray, fb: np.ndarray, D_h: np.ndarray) -> int:
     """Add left-out pairs with a negative reduced cost; returns how many were added."""
-    u = np.minimum(D_f, fb)
+    return _price_at(U, np.minimum(D_f, fb), D_h, None)
+
+
+def _price_at(U: _Universe, u: np.ndarray, D_h: np.ndarray, mu: np.ndarray | None, tol: int = 0) -> int:
+    """Add left-out pairs whose cost plus host prices (D_h per family, mu per person) is below u - tol."""
     added = 0
     sch = U.sch
+    size = U.p.f_size
     if len(sch):
-        neg = (~U.sch_in) & (U.sch_c + D_h[sch.h] < u[sch.f])
+        price = D_h[sch.h] if mu is None else D_h[sch.h] + mu[sch.h] * size[sch.f]
+        neg = (~U.sch_in) & (U.sch_c + price < u[sch.f] - tol)
         idx = np.flatnonzero(neg)
         if len(idx):
             # At most ADD_PER_FAMILY per family, the most negative first.
-            r = (U.sch_c + D_h[sch.h] - u[sch.f])[idx]
+            r = (U.sch_c + price - u[sch.f])[idx]
             o = np.lexsort((r, sch.f[idx]))
             idx = idx[o]
             start = np.searchsorted(sch.f[idx], sch.f[idx])
@@ -305,47 +311,59 @@ def _price(U: _Universe, D_f: np.ndarray, fb: np.ndarray, D_h: np.ndarray) -> in
             added += len(idx)
     cls = U.cls
     if len(cls.fams) and cls.compat.shape[1]:
-        hmin = _class_min_D(U, D_h)
-        mfc = _class_row_min(U, hmin)
-        viol = cls.fams[u[cls.fams] > mfc[cls.fam_class]]
-        w_lang = U.p.inst.params.weights.no_common_language
-        present = set((U.af[np.isin(U.af, viol)] * U.nH + U.ah[np.isin(U.af, viol)]).tolist()) if len(viol) else set()
-        fs, hs, cs, cfs = [], [], [], []
-        for f in viol.tolist():
-            fc = U.fc_of[f]
-            vf = _class_row(U, fc, hmin)
-            hcs = np.flatnonzero(vf < u[f])
-            if not len(hcs):
-                continue
-            # The best classes (ties broken at random), one improving host from each, picked at random
-            # so that families of one kind do not all queue for the same hosts.
-            if len(hcs) > 2 * ADD_PER_FAMILY:
-                hcs = hcs[np.argpartition(vf[hcs] + U.rng.random(len(hcs)) * 0.5, 2 * ADD_PER_FAMILY)
-                          [:2 * ADD_PER_FAMILY]]
-            got = 0
-            for c in hcs.tolist():
-                mem = cls.hc_members[c]
-                cost_c = U.lang_int if cls.nolang[fc, c] else 0
-                ok = mem[cost_c + D_h[mem] < u[f]]
-                if not len(ok):
-                    continue
-                for h in ok[U.rng.permutation(len(ok))[:2]].tolist():
-                    if f * U.nH + h in present:
-                        continue
-                    fs.append(f)
-                    hs.append(h)
-                    cs.append(cost_c)
-                    cfs.append(w_lang if cost_c else 0.0)
-                    got += 1
-                if got >= ADD_PER_FAMILY:
-                    break
-        if fs:
-            U.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), np.array(cs, dtype=np.int64),
-                  np.array(cfs, dtype=float))
-            added += len(fs)
+        if mu is None or not mu.any():
+            added += _price_ns(U, u - tol, D_h, cls.fams)
+        else:
+            for s_ in np.unique(size[cls.fams]).tolist():
+                added += _price_ns(U, u - tol, D_h + mu * s_, cls.fams[size[cls.fams] == s_])
     if added:
         o = np.argsort(U.af, kind="stable")
         U._set(U.af[o], U.ah[o], U.ac[o], U.acf[o])
+    return added
+
+
+def _price_ns(U: _Universe, u: np.ndarray, D_h: np.ndarray, fams: np.ndarray) -> int:
+    """Pricing for families without a schooled child (`fams`), class by class; returns pairs added."""
+    cls = U.cls
+    added = 0
+    hmin = _class_min_D(U, D_h)
+    mfc = _class_row_min(U, hmin)
+    viol = fams[u[fams] > mfc[U.fc_of[fams]]]
+    w_lang = U.p.inst.params.weights.no_common_language
+    present = set((U.af[np.isin(U.af, viol)] * U.nH + U.ah[np.isin(U.af, viol)]).tolist()) if len(viol) else set()
+    fs, hs, cs, cfs = [], [], [], []
+    for f in viol.tolist():
+        fc = U.fc_of[f]
+        vf = _class_row(U, fc, hmin)
+        hcs = np.flatnonzero(vf < u[f])
+        if not len(hcs):
+            continue
+        # The best classes (ties broken at random), one improving host from each, picked at random
+        # so that families of one kind do not all queue for the same hosts.
+        if len(hcs) > 2 * ADD_PER_FAMILY:
+            hcs = hcs[np.argpartition(vf[hcs] + U.rng.random(len(hcs)) * 0.5, 2 * ADD_PER_FAMILY)
+                      [:2 * ADD_PER_FAMILY]]
+        got = 0
+        for c in hcs.tolist():
+            mem = cls.hc_members[c]
+            cost_c = U.lang_int if cls.nolang[fc, c] else 0
+            ok = mem[cost_c + D_h[mem] < u[f]]
+            if not len(ok):
+                continue
+            for h in ok[U.rng.permutation(len(ok))[:2]].tolist():
+                if f * U.nH + h in present:
+                    continue
+                fs.append(f)
+                hs.append(h)
+                cs.append(cost_c)
+                cfs.append(w_lang if cost_c else 0.0)
+                got += 1
+            if got >= ADD_PER_FAMILY:
+                break
+    if fs:
+        U.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), np.array(cs, dtype=np.int64),
+              np.array(cfs, dtype=float))
+        added += len(fs)
     return added
 
 
@@ -464,8 +482,26 @@ def _overfull(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> bool:
 # --------------------------------------------------------------------------- CP-SAT on the joint model
 
 
+def _cp_solver(time_limit: float, workers: int, det_time: float | None) -> cp_model.CpSolver:
+    """A CP-SAT solver; with `det_time`, a deterministic work limit and search, so load cannot change the answer."""
+    s = cp_model.CpSolver()
+    s.parameters.max_time_in_seconds = max(0.2, time_limit)
+    s.parameters.num_workers = max(1, workers)
+    if det_time is not None:
+        s.parameters.max_deterministic_time = det_time
+        s.parameters.interleave_search = True
+    if workers == 2:
+        # The default 2-worker portfolio has no max_lp worker and never closes the bound.
+        for name in ("default_lp", "max_lp"):
+            s.parameters.subsolvers.append(name)
+    elif workers <= 1:
+        s.parameters.linearization_level = 2
+    return s
+
+
 def _cpsat(U: _Universe, arcs: np.ndarray, hint: tuple[np.ndarray, np.ndarray], time_limit: float,
-           workers: int, lower: int) -> tuple[str, np.ndarray, np.ndarray, int, int] | None:
+           workers: int, lower: int, det_time: float | None = None
+           ) -> tuple[str, np.ndarray, np.ndarray, int, int] | None:
     """Joint model over the given restricted arcs and every unit column; returns status, solution, value, bound."""
     p = U.p
     nF = U.nF
@@ -510,15 +546,7 @@ def _cpsat(U: _Universe, arcs: np.ndarray, hint: tuple[np.ndarray, np.ndarray], 
         m.add_hint(x[i], (f, h) in hint_arc)
     for i, (f, u) in enumerate(zip(fu_f.tolist(), fu_u.tolist(), strict=True)):
         m.add_hint(z[i], hh[f] < 0 and hu[f] == u)
-    s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(0.5, time_limit)
-    s.parameters.num_workers = max(1, workers)
-    if workers == 2:
-        # The default 2-worker portfolio has no max_lp worker and never closes the bound.
-        for name in ("default_lp", "max_lp"):
-            s.parameters.subsolvers.append(name)
-    elif workers <= 1:
-        s.parameters.linearization_level = 2
+    s = _cp_solver(time_limit, workers, det_time)
     st = s.solve(m)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -565,7 +593,7 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
         elif not _host_beds_may_bind(U):
             fam_host, fam_unit, value, bound_int, status = _benders(U, r, end, workers, progress)
         else:
-            fam_host, fam_unit, value, bound_int, status = _joint(U, r, lam, end, workers, progress)
+            fam_host, fam_unit, value, bound_int, status = _exact_multi(U, r, end, workers, progress)
     _report(progress, 0.95, "writing the solution", None)
     return _assemble(inst, U, fam_host, fam_unit, value, bound_int, status, t0)
 
@@ -739,14 +767,7 @@ def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, 
                                                                                       strict=True))))
     for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
         m.add_hint(z[i], bool(hint[f] == u))
-    s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(0.2, time_limit)
-    s.parameters.num_workers = max(1, workers)
-    if workers == 2:
-        for name in ("default_lp", "max_lp"):
-            s.parameters.subsolvers.append(name)
-    elif workers <= 1:
-        s.parameters.linearization_level = 2
+    s = _cp_solver(time_limit, workers, None)
     st = s.solve(m)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -938,3 +959,670 @@ class _Assignment:
                 self.host_of[fid] = inst.hosts[int(fam_host[f])].id
             elif fam_unit[f] >= 0:
                 self.unit_of[fid] = inst.units[int(fam_unit[f])].id
+
+
+# --------------------------------------------------------------------------- several families per host: LP prices
+
+
+LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
+MIP_PAIRS = 120_000           # the exact model over the pairs within the gap takes at most this many
+
+
+@dataclass
+class _Prices:
+    """Non-negative prices from the LP relaxation and the valid lower bound they give for the whole instance."""
+
+    slot: np.ndarray          # per family taking a slot at each host
+    bed: np.ndarray           # per person in a host's beds
+    unit: np.ndarray          # per person in a unit's beds
+    fam_min: np.ndarray       # per family: least priced cost over every option (hosts, units, unplaced)
+    bound: int
+    lp_x: np.ndarray | None   # host-pair values of the last LP (aligned with the restricted pairs)
+    fam_value: np.ndarray | None = None   # the LP's value of each family's "exactly one place"
+
+
+def _bound_at(U: _Universe, slot: np.ndarray, bed: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, int]:
+    """The Lagrangian bound at the given prices: every family takes its cheapest priced option, anywhere."""
+    p = U.p
+    fallback, _ = _fallback(U, unit)
+    fam_min = _column_min_mu(U, fallback, slot, bed)
+    bound = int(fam_min.sum() - (U.cap * slot).sum() - (bed * p.h_beds).sum() - (unit * p.u_beds).sum())
+    return fam_min, bound
+
+
+def _restricted_lp(U: _Universe, uf: np.ndarray, uu: np.ndarray):
+    """The LP relaxation on the restricted host pairs and unit pairs (HiGHS through SciPy); None if it fails."""
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    p = U.p
+    n_fam, n_host, n_unit = U.nF, U.nH, len(p.u_beds)
+    m, k = len(U.af), len(uf)
+    n_col = m + k + n_fam
+    cost = np.concatenate([U.ac, U.u_int[uf, uu], U.unplaced_int]).astype(float) / U.S
+    fam = np.concatenate([U.af, uf, np.arange(n_fam)])
+    a_eq = sparse.csr_matrix((np.ones(n_col), (fam, np.arange(n_col))), shape=(n_fam, n_col))
+    hosts = np.unique(U.ah)
+    multi = hosts[p.h_slots[hosts] >= 2]
+    is_multi = np.isin(U.ah, multi)
+    rows = np.concatenate([np.searchsorted(hosts, U.ah), len(hosts) + np.searchsorted(multi, U.ah[is_multi]),
+                           len(hosts) + len(multi) + uu])
+    cols = np.concatenate([np.arange(m), np.flatnonzero(is_multi), m + np.arange(k)])
+    vals = np.concatenate([np.ones(m), p.f_size[U.af[is_multi]], p.f_size[uf]]).astype(float)
+    n_ub = len(hosts) + len(multi) + n_unit
+    a_ub = sparse.csr_matrix((vals, (rows, cols)), shape=(n_ub, n_col)) if n_ub else None
+    b_ub = np.concatenate([U.cap[hosts], p.h_beds[multi], p.u_beds]).astype(float) if n_ub else None
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_fam), bounds=(0, None), method="highs")
+    if res.status != 0:
+        return None
+    marg = -res.ineqlin.marginals * U.S if n_ub else np.zeros(0)
+    slot = np.zeros(n_host, dtype=np.int64)
+    bed = np.zeros(n_host, dtype=np.int64)
+    slot[hosts] = np.maximum(0, np.rint(marg[:len(hosts)])).astype(np.int64)
+    bed[multi] = np.maximum(0, np.rint(marg[len(hosts):len(hosts) + len(multi)])).astype(np.int64)
+    unit = np.maximum(0, np.rint(marg[len(hosts) + len(multi):])).astype(np.int64)
+    fam_value = np.rint(res.eqlin.marginals * U.S).astype(np.int64)
+    return res.x[:m], slot, bed, unit, fam_value
+
+
+def _lp_prices(U: _Universe, deadline: float, progress) -> _Prices:
+    """Column generation: the restricted LP, then every left-out pair priced, until none would lower it."""
+    p = U.p
+    n_fam, n_unit = U.nF, len(p.u_beds)
+    unit_ok = (U.u_int < U.unplaced_int[:, None]) if n_unit else np.zeros((n_fam, 0), dtype=bool)
+    in_lp = np.zeros_like(unit_ok)
+    if n_unit:
+        # Each family's two cheapest units to start with; the others come in by pricing.
+        first = np.argsort(np.where(unit_ok, U.u_int, _INF), axis=1, kind="stable")[:, :2]
+        rows = np.repeat(np.arange(n_fam), first.shape[1])
+        in_lp[rows, first.ravel()] = True
+        in_lp &= unit_ok
+    tol = max(1, int(1e-7 * float(U.unplaced_int.max(initial=0))))
+    best: _Prices | None = None
+    for rnd in range(LP_ROUNDS):
+        uf, uu = np.nonzero(in_lp)
+        lp = _restricted_lp(U, uf, uu)
+        if lp is None:
+            break
+        x, slot, bed, unit, fam_value = lp
+        fam_min, bound = _bound_at(U, slot, bed, unit)
+        if best is None or bound > best.bound:
+            best = _Prices(slot, bed, unit, fam_min, bound, x)
+        best.lp_x = x if len(x) == len(U.af) else None
+        best.fam_value = fam_value
+        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: bound {_as_float(U, bound):.3f}", None)
+        added = _price_at(U, fam_value, slot, bed, tol)
+        if n_unit:
+            red = np.where(unit_ok & ~in_lp, U.u_int + unit[None, :] * p.f_size[:, None], _INF)
+            new = red < (fam_value - tol)[:, None]
+            in_lp |= new
+            added += int(new.sum())
+        if added:
+            best.lp_x = None
+        if not added or time.perf_counter() > deadline:
+            break
+    if best is None:
+        z = np.zeros(U.nH, dtype=np.int64)
+        fam_min, bound = _bound_at(U, z, z, np.zeros(n_unit, dtype=np.int64))
+        best = _Prices(z, z, np.zeros(n_unit, dtype=np.int64), fam_min, bound, None)
+    return best
+
+
+def _reduced(U: _Universe, pr: _Prices) -> np.ndarray:
+    """Reduced cost of each restricted pair at the prices."""
+    return U.ac + pr.slot[U.ah] + pr.bed[U.ah] * U.p.f_size[U.af] - pr.fam_min[U.af]
+
+
+def _add_within(U: _Universe, pr: _Prices, gap: int, limit: int) -> bool:
+    """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
+    p = U.p
+    size = p.f_size
+    sch = U.sch
+    if len(sch):
+        red = U.sch_c + pr.slot[sch.h] + pr.bed[sch.h] * size[sch.f] - pr.fam_min[sch.f]
+        idx = np.flatnonzero((~U.sch_in) & (red <= gap))
+        if len(idx) > limit:
+            return False
+        if len(idx):
+            U.sch_in[idx] = True
+            U.add(sch.f[idx], sch.h[idx], U.sch_c[idx], sch.cost[idx])
+    cls = U.cls
+    if not U.full and len(cls.fams) and cls.compat.shape[1]:
+        w_lang = U.p.inst.params.weights.no_common_language
+        present = set((U.af * U.nH + U.ah).tolist())
+        fs, hs, cs = [], [], []
+        total = 0
+        by_size: dict[int, np.ndarray] = {}
+        for fc, members in enumerate(cls.fc_members):
+            if not len(members):
+                continue
+            s_ = int(size[members[0]])
+            price = by_size.get(s_)
+            if price is None:
+                price = by_size[s_] = pr.slot + pr.bed * s_
+            for c in np.flatnonzero(cls.compat[fc]).tolist():
+                mem = cls.hc_members[c]
+                cost_c = U.lang_int if cls.nolang[fc, c] else 0
+                ok_h = mem[cost_c + price[mem] <= gap + pr.fam_min[members].max()]
+                if not len(ok_h):
+                    continue
+                for f in members.tolist():
+                    hit = ok_h[cost_c + price[ok_h] - pr.fam_min[f] <= gap]
+                    total += len(hit)
+                    if total > limit:
+                        return False
+                    for h in hit.tolist():
+                        if f * U.nH + h not in present:
+                            fs.append(f)
+                            hs.append(h)
+                            cs.append(cost_c)
+        if fs:
+            c_arr = np.array(cs, dtype=np.int64)
+            U.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), c_arr,
+                  np.where(c_arr > 0, w_lang, 0.0))
+    o = np.argsort(U.af, kind="stable")
+    U._set(U.af[o], U.ah[o], U.ac[o], U.acf[o])
+    return True
+
+
+def _exact_multi(U: _Universe, r: _R, deadline: float, workers: int, progress):
+    """Host beds may bind: LP prices, a bound with whole host and unit choices, a good solution, then the
+    exact model on the pairs within the gap.
+
+    A solution that uses a pair whose reduced cost (at the family values) exceeds `incumbent - bound`
+    costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
+    is optimal for the whole instance.
+    """
+    t_start = time.perf_counter()
+    budget = max(0.0, deadline - t_start)
+    pr = _lp_prices(U, t_start + 0.4 * budget, progress)
+    lb = pr.bound
+    lag = None
+    if pr.fam_value is not None:
+        lag = _family_lagrange(U, pr.fam_value)
+        lb = max(lb, lag.bound)
+    # A first solution: the LP's whole pairs, repaired, then the cheap improvements.
+    if pr.lp_x is not None:
+        fam_host = np.full(U.nF, -1, dtype=np.int64)
+        sel = np.flatnonzero(pr.lp_x > 0.5)
+        fam_host[U.af[sel]] = U.ah[sel]
+    else:
+        fam_host = r.fam_host
+    best_h, best_u = _repair(U, fam_host)
+    best_h, best_u = _improve(U, best_h, best_u)
+    ub = _value(U, best_h, best_u)
+    _report(progress, 0.75, f"bound {_as_float(U, lb):.3f}", _as_float(U, ub))
+    if ub <= lb or lag is None:
+        return best_h, best_u, ub, min(lb, ub), ("OPTIMAL" if ub <= lb else "FEASIBLE")
+    # First each family's nearest pairs (quick, good solutions), then every pair within the gap.
+    for stage, per_family in enumerate((16, 40, None)):
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.3 or ub <= lb:
+            break
+        final = per_family is None
+        gap = ub - lb
+        complete = _add_within_lagrange(U, lag, gap, MIP_PAIRS) if final else False
+        red, _ = _pair_reduced(U, lag)
+        unit_ok = _unit_reduced(U, lag) <= gap
+        arcs = np.flatnonzero(red <= gap) if final else _nearest(U, red, gap, per_family)
+        hint_pos = _arc_lookup(U, best_h)
+        arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
+        if len(arcs) > MIP_PAIRS:
+            arcs = np.union1d(arcs[np.argsort(red[arcs], kind="stable")[:MIP_PAIRS]], hint_pos[hint_pos >= 0])
+            complete = False
+        on_unit = (best_h < 0) & (best_u >= 0)
+        unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
+        _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(U, ub))
+        end = deadline if final else time.perf_counter() + 0.4 * remaining
+        res = _milp(U, arcs, end, unit_ok)
+        if res is None:
+            continue
+        st, h3, u3, v3, b3 = res
+        if v3 < ub:
+            best_h, best_u = _improve(U, h3, u3)
+            ub = _value(U, best_h, best_u)
+        if final and complete:
+            if b3 is not None:
+                lb = max(lb, min(b3, ub))
+            if st == "OPTIMAL":
+                lb = max(lb, min(v3, ub))
+    status = "FEASIBLE"
+    if ub <= lb:
+        status, lb = "OPTIMAL", ub
+    return best_h, best_u, ub, lb, status
+
+
+def _nearest(U: _Universe, red: np.ndarray, gap: int, per_family: int) -> np.ndarray:
+    """Each family's `per_family` pairs of least reduced cost (within the gap), ties broken at random:
+    many hosts tie at zero for families without a school, and they should not all queue for the same."""
+    tie = np.random.default_rng(7).random(len(red))
+    o = np.lexsort((tie, red, U.af))
+    start = np.searchsorted(U.af[o], U.af[o])
+    sel = o[((np.arange(len(o)) - start) < per_family) & (red[o] <= gap)]
+    return np.sort(sel)
+
+
+def _det_budget(U: _Universe, seconds: float) -> float:
+    """CP-SAT's deterministic time for a stage: a work limit, so that load does not change the answer."""
+    return max(0.5, 0.5 * seconds)
+
+
+# --------------------------------------------------------------------------- the improvement pass
+
+
+def _host_options(U: _Universe, f: int, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Every host family f may go to (whole instance) and the integer cost of each."""
+    if U.p.f_schooled[f]:
+        seg_f, seg_start = U.sch_seg
+        i = int(np.searchsorted(seg_f, f))
+        if i >= len(seg_f) or seg_f[i] != f:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        end = seg_start[i + 1] if i + 1 < len(seg_start) else len(U.sch)
+        return U.sch.h[seg_start[i]:end], U.sch_c[seg_start[i]:end]
+    fc = int(U.fc_of[f])
+    hit = cache.get(fc)
+    if hit is None:
+        cls = U.cls
+        hcs = np.flatnonzero(cls.compat[fc]).tolist()
+        hs = [cls.hc_members[c] for c in hcs]
+        cs = [np.full(len(cls.hc_members[c]), U.lang_int if cls.nolang[fc, c] else 0, dtype=np.int64) for c in hcs]
+        hit = cache[fc] = ((np.concatenate(hs), np.concatenate(cs)) if hs else
+                           (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    return hit
+
+
+def _improve(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray,
+             rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Local search: insert families that have no host into host room where that is cheaper, then
+    one-for-one ejections (a family gives up its host to one without, and moves to its own next best).
+
+    Whatever this returns admits no single insertion of an unhosted family into a host's remaining
+    room, or into a unit's remaining beds, that would lower the total cost.
+    """
+    p = U.p
+    size = p.f_size
+    fam_host, fam_unit = fam_host.copy(), np.where(fam_host >= 0, -1, fam_unit)
+    n_unit = len(p.u_beds)
+    cache: dict = {}
+    beds_left = p.h_beds - np.bincount(fam_host[fam_host >= 0], weights=size[fam_host >= 0],
+                                       minlength=U.nH).astype(np.int64)
+    slots_left = p.h_slots - np.bincount(fam_host[fam_host >= 0], minlength=U.nH)
+    unit_left = (p.u_beds - np.bincount(fam_unit[fam_unit >= 0], weights=size[fam_unit >= 0],
+                                        minlength=n_unit).astype(np.int64)) if n_unit else np.zeros(0, np.int64)
+    new_pairs: list[tuple[int, int, int]] = []
+
+    def cur_cost(f: int) -> int:
+        if fam_unit[f] >= 0:
+            return int(U.u_int[f, fam_unit[f]])
+        return int(U.unplaced_int[f])
+
+    def host_cost(f: int, h: int) -> int:
+        hs, cs = _host_options(U, f, cache)
+        return int(cs[np.flatnonzero(hs == h)[0]])
+
+    def best_elsewhere(g: int, banned: int) -> tuple[int, int, int]:
+        """g's cheapest option with room now other than host `banned`: (cost, host, unit)."""
+        best = (int(U.unplaced_int[g]), -1, -1)
+        hs, cs = _host_options(U, g, cache)
+        ok = (hs != banned) & (slots_left[hs] >= 1) & (beds_left[hs] >= size[g])
+        if ok.any():
+            i = int(np.argmin(np.where(ok, cs, _INF)))
+            if cs[i] < best[0]:
+                best = (int(cs[i]), int(hs[i]), -1)
+        if n_unit:
+            ok_u = (U.u_int[g] < _INF) & (unit_left >= size[g])
+            if ok_u.any():
+                j = int(np.argmin(np.where(ok_u, U.u_int[g], _INF)))
+                if U.u_int[g, j] < best[0]:
+                    best = (int(U.u_int[g, j]), -1, j)
+        return best
+
+    def move(f: int, h: int, u: int) -> None:
+        if fam_host[f] >= 0:
+            beds_left[fam_host[f]] += size[f]
+            slots_left[fam_host[f]] += 1
+        if fam_unit[f] >= 0:
+            unit_left[fam_unit[f]] += size[f]
+        fam_host[f], fam_unit[f] = h, u
+        if h >= 0:
+            beds_left[h] -= size[f]
+            slots_left[h] -= 1
+            new_pairs.append((f, h, host_cost(f, h)))
+        if u >= 0:
+            unit_left[u] -= size[f]
+
+    for _ in range(rounds):
+        changed = False
+        # Insertions, the biggest saving first.
+        while True:
+            rest = np.flatnonzero(fam_host < 0)
+            best_gain, best_move = 0, None
+            for f in rest.tolist():
+                c, h, u = best_elsewhere(f, -1)
+                gain = cur_cost(f) - c
+                if gain > best_gain and (h >= 0 or u != fam_unit[f]):
+                    best_gain, best_move = gain, (f, h, u)
+            if best_move is None:
+                break
+            move(*best_move)
+            changed = True
+        # Ejections: f takes g's place at a host where f fits once g leaves; g goes to its next best.
+        for f in np.flatnonzero(fam_host < 0).tolist():
+            hs, cs = _host_options(U, f, cache)
+            if not len(hs):
+                continue
+            order = np.argsort(cs, kind="stable")[:20]
+            for i in order.tolist():
+                h, c = int(hs[i]), int(cs[i])
+                if c >= cur_cost(f):
+                    break
+                done = False
+                for g in np.flatnonzero(fam_host == h).tolist():
+                    if beds_left[h] + size[g] < size[f]:
+                        continue
+                    c_g = host_cost(g, h)
+                    alt_c, alt_h, alt_u = best_elsewhere(g, h)
+                    if c + alt_c < cur_cost(f) + c_g:
+                        move(g, alt_h, alt_u)
+                        move(f, h, -1)
+                        done = changed = True
+                        break
+                if done:
+                    break
+        if not changed:
+            break
+    if new_pairs:
+        have = set((U.af * U.nH + U.ah).tolist())
+        add = [(f, h, c) for f, h, c in dict.fromkeys(new_pairs) if f * U.nH + h not in have]
+        if add:
+            f_, h_, c_ = (np.array(x, dtype=np.int64) for x in zip(*add, strict=True))
+            U.add(f_, h_, c_, _float_costs(U, f_, h_))
+            o = np.argsort(U.af, kind="stable")
+            U._set(U.af[o], U.ah[o], U.ac[o], U.acf[o])
+            if len(U.sch):
+                key = U.sch.f * U.nH + U.sch.h
+                U.sch_in |= np.isin(key, f_ * U.nH + h_)
+    return fam_host, fam_unit
+
+
+def _float_costs(U: _Universe, f: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The spec's (unrounded) cost of pairs (f[i], h[i])."""
+    out = np.zeros(len(f))
+    sch = U.sch
+    key = sch.f * U.nH + sch.h
+    o = np.argsort(key, kind="stable")
+    want = f * U.nH + h
+    pos = np.searchsorted(key[o], want)
+    found = (pos < len(key)) & (key[o][np.minimum(pos, max(len(key) - 1, 0))] == want) if len(key) else \
+        np.zeros(len(f), bool)
+    out[found] = sch.cost[o[pos[found]]]
+    w_lang = U.p.inst.params.weights.no_common_language
+    ns = ~found
+    if ns.any():
+        out[ns] = np.where(C.no_common_language(U.p, f[ns], h[ns]), w_lang, 0.0)
+    return out
+
+
+def _milp(U: _Universe, arcs: np.ndarray, deadline: float, unit_ok: np.ndarray | None = None,
+          node_limit: int | None = None):
+    """The exact model over the given pairs and every unit pair, by HiGHS (SciPy); status, solution, value, bound."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    p = U.p
+    n_fam, n_unit = U.nF, len(p.u_beds)
+    af, ah = U.af[arcs], U.ah[arcs]
+    allowed = U.u_int < U.unplaced_int[:, None]
+    if unit_ok is not None:
+        allowed &= unit_ok
+    uf, uu = np.nonzero(allowed) if n_unit else (np.zeros(0, np.int64),) * 2
+    m, k = len(af), len(uf)
+    n_col = m + k
+    cost = np.concatenate([U.ac[arcs] - U.unplaced_int[af], U.u_int[uf, uu] - U.unplaced_int[uf]]).astype(float)
+    fam = np.concatenate([af, uf])
+    hosts = np.unique(ah)
+    multi = hosts[p.h_slots[hosts] >= 2]
+    is_multi = np.isin(ah, multi)
+    n_h, n_m = len(hosts), len(multi)
+    rows = np.concatenate([fam, n_fam + np.searchsorted(hosts, ah), n_fam + n_h + np.searchsorted(multi, ah[is_multi]),
+                           n_fam + n_h + n_m + uu])
+    cols = np.concatenate([np.arange(n_col), np.arange(m), np.flatnonzero(is_multi), m + np.arange(k)])
+    vals = np.concatenate([np.ones(n_col), np.ones(m), p.f_size[af[is_multi]], p.f_size[uf]]).astype(float)
+    n_row = n_fam + n_h + n_m + n_unit
+    a = sparse.csr_matrix((vals, (rows, cols)), shape=(n_row, n_col))
+    upper = np.concatenate([np.ones(n_fam), U.cap[hosts], p.h_beds[multi], p.u_beds]).astype(float)
+    opts = {"time_limit": max(0.2, deadline - time.perf_counter()), "mip_rel_gap": 0.0, "presolve": True}
+    if node_limit is not None:
+        opts["node_limit"] = node_limit
+    res = milp(cost / U.S, integrality=np.ones(n_col), bounds=Bounds(0, 1),
+               constraints=LinearConstraint(a, -np.inf, upper), options=opts)
+    if res.x is None:
+        return None
+    x = res.x > 0.5
+    fam_host = np.full(n_fam, -1, dtype=np.int64)
+    fam_unit = np.full(n_fam, -1, dtype=np.int64)
+    fam_host[af[x[:m]]] = ah[x[:m]]
+    fam_unit[uf[x[m:]]] = uu[x[m:]]
+    base = int(U.unplaced_int.sum())
+    value = _value(U, fam_host, fam_unit)
+    dual = getattr(res, "mip_dual_bound", None)
+    # HiGHS works in floating point: its bound is taken with a margin for its tolerances.
+    bound = base + int(math.floor((dual if dual is not None else -np.inf) * U.S * (1 + 1e-9) - 1)) \
+        if dual is not None and np.isfinite(dual) else None
+    return ("OPTIMAL" if res.status == 0 else "FEASIBLE"), fam_host, fam_unit, value, bound
+
+
+# --------------------------------------------------------------------------- a bound with whole host and unit choices
+
+
+def _best_subset(vals: np.ndarray, sizes: np.ndarray, slots: int, beds: int) -> tuple[int, np.ndarray]:
+    """The least sum of values (all negative) of at most `slots` items whose sizes fit in `beds`, and the
+    table: [k, b] the least sum of exactly k items within b beds."""
+    big = np.iinfo(np.int64).max // 4
+    slots, beds = max(0, slots), max(0, beds)
+    dp = np.full((slots + 1, beds + 1), big, dtype=np.int64)
+    dp[0, :] = 0
+    for v, s_ in zip(vals.tolist(), sizes.tolist(), strict=True):
+        if s_ > beds or slots == 0:
+            continue
+        prev = dp[:-1, :beds + 1 - s_]
+        cand = np.where(prev < big, prev + v, big)
+        dp[1:, s_:] = np.minimum(dp[1:, s_:], cand)
+    return int(min(0, dp.min())), dp
+
+
+def _knapsack_min(vals: np.ndarray, sizes: np.ndarray, beds: int) -> np.ndarray:
+    """Per capacity b = 0..beds, the least sum of values (all negative) of items whose sizes fit in b."""
+    dp = np.zeros(max(0, beds) + 1, dtype=np.int64)
+    for v, s_ in zip(vals.tolist(), sizes.tolist(), strict=True):
+        if s_ <= beds:
+            new = dp.copy()
+            new[s_:] = np.minimum(dp[s_:], dp[:beds + 1 - s_] + v)
+            dp = new
+    return dp
+
+
+@dataclass
+class _Lagrange:
+    """The bound at family values u, with what reduced-cost fixing needs."""
+
+    bound: int
+    u: np.ndarray
+    host_best: np.ndarray                  # per host: value of its best set of families
+    host_table: dict[int, np.ndarray]      # multi-family hosts: [k, b] least value of k families in b beds
+    unit_table: list[np.ndarray]           # per unit: [b] least value within b beds
+
+
+def _family_lagrange(U: _Universe, u: np.ndarray) -> _Lagrange:
+    """A lower bound for the whole instance from a value u_f per family: each family's "exactly one place"
+    is priced at u_f, and every host then takes its best set of families (slots and beds respected) and
+    every unit its best set (beds respected), each solved exactly.
+    """
+    p = U.p
+    size = p.f_size
+    n_host = U.nH
+    total = int(u.sum()) + int(np.minimum(0, U.unplaced_int - u).sum())
+    slots, beds = U.cap, np.maximum(p.h_beds, 0)
+    # Families with a schooled child: their pairs, listed, that gain at u.
+    sch = U.sch
+    v = U.sch_c - u[sch.f] if len(sch) else np.zeros(0, np.int64)
+    neg = np.flatnonzero(v < 0)
+    s_h, s_v, s_s = sch.h[neg], v[neg], size[sch.f[neg]]
+    o = np.lexsort((s_v, s_h))
+    s_h, s_v, s_s = s_h[o], s_v[o], s_s[o]
+    s_start = np.searchsorted(s_h, np.arange(n_host + 1))
+    single_best = np.zeros(n_host, dtype=np.int64)
+    if len(s_h):
+        first = s_start[:-1][s_start[:-1] < s_start[1:]]
+        single_best[s_h[first]] = s_v[first]
+    # Families without one, by class: each class's three highest u (members are interchangeable).
+    cls = U.cls
+    ns_items: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if len(cls.fams) and cls.compat.shape[1]:
+        n_fc, n_hc = cls.compat.shape
+        k_top = max(1, int(slots.max(initial=1)))
+        top = np.full((n_fc, k_top), -_INF, dtype=np.int64)
+        fc_size = np.zeros(n_fc, dtype=np.int64)
+        for fc, mem in enumerate(cls.fc_members):
+            if len(mem):
+                uu = np.sort(u[mem])[::-1][:k_top]
+                top[fc, :len(uu)] = uu
+                fc_size[fc] = size[mem[0]]
+        lang = np.where(cls.nolang, U.lang_int, 0)
+        hc_single = np.zeros(n_hc, dtype=np.int64)
+        multi_hc = set(cls.host_class[(slots >= 2) & (cls.host_class >= 0)].tolist())
+        for hc in range(n_hc):
+            ok = cls.compat[:, hc]
+            if not ok.any():
+                continue
+            vals = (lang[ok, hc][:, None] - top[ok])
+            hc_single[hc] = min(0, int(vals[:, 0].min()))
+            if hc in multi_hc:
+                vv, ss = vals.ravel(), np.repeat(fc_size[ok], k_top)
+                keep = vv < 0
+                vv, ss = vv[keep], ss[keep]
+                # A host uses at most k_top families of one size: each size's k_top best are enough.
+                o2 = np.lexsort((vv, ss))
+                vv, ss = vv[o2], ss[o2]
+                rank = np.arange(len(ss)) - np.searchsorted(ss, ss)
+                ns_items[hc] = (vv[rank < k_top], ss[rank < k_top])
+        has = cls.host_class >= 0
+        single_best[has] = np.minimum(single_best[has], hc_single[cls.host_class[has]])
+    one = slots == 1
+    host_best = np.where(one, single_best, 0)
+    host_table: dict[int, np.ndarray] = {}
+    total += int(host_best.sum())
+    for h in np.flatnonzero(slots >= 2).tolist():
+        a, b = s_start[h], s_start[h + 1]
+        vals, sizes = s_v[a:b], s_s[a:b]
+        hc = int(cls.host_class[h]) if len(cls.host_class) else -1
+        if hc in ns_items:
+            vals = np.concatenate([vals, ns_items[hc][0]])
+            sizes = np.concatenate([sizes, ns_items[hc][1]])
+        if len(vals) and int(slots[h]) < len(vals):
+            # Only each size's `slots` best can be in the best set.
+            o3 = np.lexsort((vals, sizes))
+            vals, sizes = vals[o3], sizes[o3]
+            rank = np.arange(len(sizes)) - np.searchsorted(sizes, sizes)
+            keep = rank < int(slots[h])
+            vals, sizes = vals[keep], sizes[keep]
+        best, table = _best_subset(vals, sizes, int(slots[h]), int(beds[h]))
+        host_best[h] = best
+        host_table[h] = table
+        total += best
+    unit_table = []
+    for k in range(len(p.u_beds)):
+        vu = np.where(U.u_int[:, k] < _INF, U.u_int[:, k] - u, 0)
+        sel = np.flatnonzero(vu < 0)
+        table = _knapsack_min(vu[sel], size[sel], int(p.u_beds[k]))
+        unit_table.append(table)
+        total += int(table[-1])
+    return _Lagrange(total, u, host_best, host_table, unit_table)
+
+
+def _host_extra(U: _Universe, lag: _Lagrange, f_size: int) -> np.ndarray:
+    """Per host: the least cost, at the family values, of the rest of its set when one family of
+    `f_size` persons is in it, less the host's best set (a lower bound on what taking it forgoes)."""
+    p = U.p
+    extra = -lag.host_best.copy()
+    extra[(U.cap < 1) | (p.h_beds < f_size)] = _INF
+    for h, table in lag.host_table.items():
+        if p.h_beds[h] >= f_size:
+            extra[h] = int(table[:U.cap[h], p.h_beds[h] - f_size].min()) - lag.host_best[h]
+    return extra
+
+
+def _pair_reduced(U: _Universe, lag: _Lagrange) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Reduced cost of every restricted pair at the family values, and the per-size host terms used."""
+    size = U.p.f_size
+    extras = {s_: _host_extra(U, lag, s_) for s_ in np.unique(size).tolist()}
+    red = U.ac - lag.u[U.af]
+    for s_, ex in extras.items():
+        sel = size[U.af] == s_
+        red[sel] += ex[U.ah[sel]]
+    return red, extras
+
+
+def _add_within_lagrange(U: _Universe, lag: _Lagrange, gap: int, limit: int) -> bool:
+    """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
+    size = U.p.f_size
+    extras = {s_: _host_extra(U, lag, s_) for s_ in np.unique(size).tolist()}
+    sch = U.sch
+    n_new = 0
+    if len(sch):
+        ex = np.zeros(len(sch), dtype=np.int64)
+        for s_, e in extras.items():
+            sel = size[sch.f] == s_
+            ex[sel] = e[sch.h[sel]]
+        red = U.sch_c - lag.u[sch.f] + ex
+        idx = np.flatnonzero((~U.sch_in) & (red <= gap))
+        n_new += len(idx)
+        if len(U.af) + n_new > limit:
+            return False
+        if len(idx):
+            U.sch_in[idx] = True
+            U.add(sch.f[idx], sch.h[idx], U.sch_c[idx], sch.cost[idx])
+    cls = U.cls
+    if not U.full and len(cls.fams) and cls.compat.shape[1]:
+        w_lang = U.p.inst.params.weights.no_common_language
+        present = set((U.af * U.nH + U.ah).tolist())
+        fs, hs, cs = [], [], []
+        mins = {s_: _class_min_D(U, np.minimum(e, _INF)) for s_, e in extras.items()}
+        for fc, members in enumerate(cls.fc_members):
+            if not len(members):
+                continue
+            s_ = int(size[members[0]])
+            ex, hmin = extras[s_], mins[s_]
+            top = int(lag.u[members].max())
+            lang = np.where(cls.nolang[fc], U.lang_int, 0)
+            for c in np.flatnonzero(cls.compat[fc] & (lang + hmin - top <= gap)).tolist():
+                mem = cls.hc_members[c]
+                base = lang[c] + ex[mem]
+                for f in members.tolist():
+                    hit = mem[base - lag.u[f] <= gap]
+                    for h in hit.tolist():
+                        if f * U.nH + h not in present:
+                            fs.append(f)
+                            hs.append(h)
+                            cs.append(int(lang[c]))
+                    if len(U.af) + len(fs) > limit:
+                        return False
+        if fs:
+            c_arr = np.array(cs, dtype=np.int64)
+            U.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), c_arr,
+                  np.where(c_arr > 0, w_lang, 0.0))
+    o = np.argsort(U.af, kind="stable")
+    U._set(U.af[o], U.ah[o], U.ac[o], U.acf[o])
+    return True
+
+
+def _unit_reduced(U: _Universe, lag: _Lagrange) -> np.ndarray:
+    """Reduced cost of each family in each unit at the family values (_INF where not allowed)."""
+    p = U.p
+    out = np.full(U.u_int.shape, _INF, dtype=np.int64)
+    for k, table in enumerate(lag.unit_table):
+        beds = len(table) - 1
+        ok = (U.u_int[:, k] < _INF) & (p.f_size <= beds)
+        rest = table[np.maximum(0, beds - p.f_size)]
+        out[:, k] = np.where(ok, U.u_int[:, k] - lag.u + rest - table[beds], _INF)
+    return out
