@@ -40,6 +40,7 @@ K_SCHOOLED = 10               # first candidates per family with a schooled chil
 K_NS = 8                      # first candidates per family without one
 ADD_PER_FAMILY = 16            # pairs added per family and pricing round
 CPSAT_MAX_PAIRS = 400_000     # CP-SAT is not given larger models (see the solver notes)
+OPTIMAL_REL_TOL = 1e-7        # OPTIMAL: the true bound, all rounding counted, is this close (validate allows 1e-6)
 
 
 @dataclass
@@ -120,17 +121,39 @@ class _Universe:
 
 
 def _scale(prep: C.Prep) -> float:
-    """A power of ten so that integer costs, and their sum, stay exact in a double.
+    """A power of ten so that integer costs, and their sums, stay exact in a double and in min-cost flow.
 
-    At most 10**6 per unit (a millimetre per km): CP-SAT's LP mis-proved bounds with 10**9.
+    At most 10**6 per unit (a millimetre per km): CP-SAT's LP mis-proved bounds with 10**9. With
+    extreme weights it falls below 1: the rounding is then accounted for in the bound (`_rounding`).
     """
     w = prep.inst.params.weights
     kids = max([sum(c for _, c in sc) for sc in prep.f_schools] or [0])
     worst = max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
                  float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
                  w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
-    k = math.floor(math.log10(2.0 ** 52 / (worst * max(1, prep.n_fam + 1))))
-    return 10.0 ** max(0, min(6, k))
+    k = math.floor(math.log10(2.0 ** 52 / (worst * max(1, prep.n_fam + prep.n_host + 2))))
+    return 10.0 ** max(-12, min(6, k))
+
+
+def _rounding(U: _Universe) -> float:
+    """An upper bound, in the spec's units, on how far the integer costs of any solution can be from its
+    real costs: each family's largest rounding error over all its options, summed."""
+    def err(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.abs(x * U.S - np.rint(x * U.S)) / U.S
+
+    p = U.p
+    per = err(p.unplaced_cost)
+    if len(U.sch):
+        np.maximum.at(per, U.sch.f, err(U.sch.cost))
+    if len(U.cls.fams):
+        lang = float(err(np.array([p.inst.params.weights.no_common_language]))[0])
+        per[U.cls.fams] = np.maximum(per[U.cls.fams], lang)
+    if p.u_cost.shape[1]:
+        per = np.maximum(per, np.where(np.isfinite(p.u_cost), err(np.where(np.isfinite(p.u_cost), p.u_cost, 0)),
+                                       0).max(axis=1))
+    # Float sums of the real costs are themselves inexact: a relative 1e-15 per term is ample.
+    return float(per.sum()) * (1 + 1e-9) + 1e-15 * float(p.unplaced_cost.sum() + abs(p.fixed_cost))
 
 
 # --------------------------------------------------------------------------- flow and duals
@@ -922,11 +945,11 @@ def _assemble(inst: Instance, U: _Universe, fam_host, fam_unit, value, bound_int
     where = _Assignment(U, (fam_host, fam_unit))
     unplaced = tuple(Unplaced(family_id=p.family(f).id, reasons=tuple(explain_unplaced(inst, where, p.family(f))))
                      for f in unplaced_idx)
-    # The bound is on integer-rounded costs: widen it by the rounding, so it stays a true bound.
-    if status == "OPTIMAL":
-        bound = obj
-    else:
-        bound = min(obj, bound_int / U.S + p.fixed_cost - 0.5 * (U.nF + 1) / U.S)
+    # The bound is on integer-rounded costs: widen it by every rounding, so it stays a true bound, and
+    # call the solution optimal only when that true bound is within the tolerance the format allows.
+    bound = min(obj, bound_int / U.S + p.fixed_cost - _rounding(U)) if U.nF else obj
+    if status == "OPTIMAL" and obj - bound > OPTIMAL_REL_TOL * max(1.0, abs(obj)):
+        status = "FEASIBLE"
     gap = (obj - bound) / obj if obj > 0 else 0.0
     order = {f.id: i for i, f in enumerate(inst.families)}
     placements.sort(key=lambda x: order[x.family_id])
@@ -1059,6 +1082,7 @@ def _lp_prices(U: _Universe, deadline: float, progress) -> _Prices:
             added += int(new.sum())
         if added:
             best.lp_x = None
+        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: {added} pairs added", None)
         if not added or time.perf_counter() > deadline:
             break
     if best is None:
@@ -1419,7 +1443,7 @@ def _best_subset(vals: np.ndarray, sizes: np.ndarray, slots: int, beds: int) -> 
     """The least sum of values (all negative) of at most `slots` items whose sizes fit in `beds`, and the
     table: [k, b] the least sum of exactly k items within b beds."""
     big = np.iinfo(np.int64).max // 4
-    slots, beds = max(0, slots), max(0, beds)
+    slots, beds = max(0, min(slots, len(vals))), max(0, min(beds, int(sizes.sum()) if len(sizes) else 0))
     dp = np.full((slots + 1, beds + 1), big, dtype=np.int64)
     dp[0, :] = 0
     for v, s_ in zip(vals.tolist(), sizes.tolist(), strict=True):
@@ -1432,8 +1456,10 @@ def _best_subset(vals: np.ndarray, sizes: np.ndarray, slots: int, beds: int) -> 
 
 
 def _knapsack_min(vals: np.ndarray, sizes: np.ndarray, beds: int) -> np.ndarray:
-    """Per capacity b = 0..beds, the least sum of values (all negative) of items whose sizes fit in b."""
-    dp = np.zeros(max(0, beds) + 1, dtype=np.int64)
+    """Per capacity b = 0..cap, the least sum of values (all negative) of items whose sizes fit in b;
+    cap is the lesser of `beds` and all the items' sizes (more beds change nothing)."""
+    beds = max(0, min(beds, int(sizes.sum())))
+    dp = np.zeros(beds + 1, dtype=np.int64)
     for v, s_ in zip(vals.tolist(), sizes.tolist(), strict=True):
         if s_ <= beds:
             new = dp.copy()
@@ -1548,7 +1574,9 @@ def _host_extra(U: _Universe, lag: _Lagrange, f_size: int) -> np.ndarray:
     extra[(U.cap < 1) | (p.h_beds < f_size)] = _INF
     for h, table in lag.host_table.items():
         if p.h_beds[h] >= f_size:
-            extra[h] = int(table[:U.cap[h], p.h_beds[h] - f_size].min()) - lag.host_best[h]
+            rows = min(int(U.cap[h]), table.shape[0])
+            col = min(int(p.h_beds[h]) - f_size, table.shape[1] - 1)
+            extra[h] = int(table[:rows, col].min()) - lag.host_best[h]
     return extra
 
 
@@ -1621,8 +1649,8 @@ def _unit_reduced(U: _Universe, lag: _Lagrange) -> np.ndarray:
     p = U.p
     out = np.full(U.u_int.shape, _INF, dtype=np.int64)
     for k, table in enumerate(lag.unit_table):
-        beds = len(table) - 1
-        ok = (U.u_int[:, k] < _INF) & (p.f_size <= beds)
-        rest = table[np.maximum(0, beds - p.f_size)]
-        out[:, k] = np.where(ok, U.u_int[:, k] - lag.u + rest - table[beds], _INF)
+        cap = len(table) - 1
+        ok = (U.u_int[:, k] < _INF) & (p.f_size <= p.u_beds[k])
+        rest = table[np.clip(p.u_beds[k] - p.f_size, 0, cap)]
+        out[:, k] = np.where(ok, U.u_int[:, k] - lag.u + rest - table[cap], _INF)
     return out
