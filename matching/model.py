@@ -18,7 +18,6 @@ within the gap, and its proof counts only when no left-out pair could beat the i
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -26,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 from matching import candidates as C
 from matching.geo import haversine_km
@@ -39,7 +37,6 @@ FULL_PAIRS = 150_000          # up to this many pairs in all, no pricing: every 
 K_SCHOOLED = 10               # first candidates per family with a schooled child
 K_NS = 8                      # first candidates per family without one
 ADD_PER_FAMILY = 16            # pairs added per family and pricing round
-CPSAT_MAX_PAIRS = 400_000     # CP-SAT is not given larger models (see the solver notes)
 OPTIMAL_REL_TOL = 1e-7        # OPTIMAL: the true bound, all rounding counted, is this close (validate allows 1e-6)
 
 
@@ -505,85 +502,6 @@ def _overfull(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> bool:
 # --------------------------------------------------------------------------- CP-SAT on the joint model
 
 
-def _cp_solver(time_limit: float, workers: int, det_time: float | None) -> cp_model.CpSolver:
-    """A CP-SAT solver; with `det_time`, a deterministic work limit and search, so load cannot change the answer."""
-    s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(0.2, time_limit)
-    s.parameters.num_workers = max(1, workers)
-    if det_time is not None:
-        s.parameters.max_deterministic_time = det_time
-        s.parameters.interleave_search = True
-    if workers == 2:
-        # The default 2-worker portfolio has no max_lp worker and never closes the bound.
-        for name in ("default_lp", "max_lp"):
-            s.parameters.subsolvers.append(name)
-    elif workers <= 1:
-        s.parameters.linearization_level = 2
-    return s
-
-
-def _cpsat(U: _Universe, arcs: np.ndarray, hint: tuple[np.ndarray, np.ndarray], time_limit: float,
-           workers: int, lower: int, det_time: float | None = None
-           ) -> tuple[str, np.ndarray, np.ndarray, int, int] | None:
-    """Joint model over the given restricted arcs and every unit column; returns status, solution, value, bound."""
-    p = U.p
-    nF = U.nF
-    m = cp_model.CpModel()
-    af, ah, ac = U.af[arcs], U.ah[arcs], U.ac[arcs]
-    x = [m.new_bool_var("") for _ in range(len(arcs))]
-    fu_f, fu_u = np.nonzero(U.u_int < U.unplaced_int[:, None])
-    z = [m.new_bool_var("") for _ in range(len(fu_f))]
-    by_f: list[list] = [[] for _ in range(nF)]
-    for i, f in enumerate(af.tolist()):
-        by_f[f].append(x[i])
-    for i, f in enumerate(fu_f.tolist()):
-        by_f[f].append(z[i])
-    for lits in by_f:
-        if len(lits) > 1:
-            m.add_at_most_one(lits)
-    order = np.argsort(ah, kind="stable")
-    hs, starts = np.unique(ah[order], return_index=True)
-    ends = np.append(starts[1:], len(order)) if len(starts) else starts
-    for h, a, b in zip(hs.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        idx = order[a:b]
-        sz = p.f_size[af[idx]]
-        if p.h_slots[h] < len(idx):
-            if p.h_slots[h] == 1:
-                m.add_at_most_one([x[i] for i in idx.tolist()])
-            else:
-                m.add(sum(x[i] for i in idx.tolist()) <= int(p.h_slots[h]))
-        if np.sort(sz)[::-1][:max(0, int(p.h_slots[h]))].sum() > p.h_beds[h]:
-            m.add(sum(int(s) * x[i] for s, i in zip(sz.tolist(), idx.tolist(), strict=True)) <= int(p.h_beds[h]))
-    for u in range(len(p.u_beds)):
-        sel = np.flatnonzero(fu_u == u)
-        if p.f_size[fu_f[sel]].sum() > p.u_beds[u]:
-            m.add(sum(int(p.f_size[fu_f[i]]) * z[i] for i in sel.tolist()) <= int(p.u_beds[u]))
-    base = int(U.unplaced_int.sum())
-    coef_x = (ac - U.unplaced_int[af]).tolist()
-    coef_z = (U.u_int[fu_f, fu_u] - U.unplaced_int[fu_f]).tolist()
-    obj = sum(c * v for c, v in zip(coef_x, x, strict=True)) + sum(c * v for c, v in zip(coef_z, z, strict=True))
-    m.minimize(obj)
-    hh, hu = hint
-    hint_arc = {(int(f), int(h)) for f, h in enumerate(hh.tolist()) if h >= 0}
-    for i, (f, h) in enumerate(zip(af.tolist(), ah.tolist(), strict=True)):
-        m.add_hint(x[i], (f, h) in hint_arc)
-    for i, (f, u) in enumerate(zip(fu_f.tolist(), fu_u.tolist(), strict=True)):
-        m.add_hint(z[i], hh[f] < 0 and hu[f] == u)
-    s = _cp_solver(time_limit, workers, det_time)
-    st = s.solve(m)
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    fam_host = np.full(nF, -1, dtype=np.int64)
-    fam_unit = np.full(nF, -1, dtype=np.int64)
-    xv = np.array([s.boolean_value(v) for v in x], dtype=bool) if x else np.zeros(0, bool)
-    zv = np.array([s.boolean_value(v) for v in z], dtype=bool) if z else np.zeros(0, bool)
-    fam_host[af[xv]] = ah[xv]
-    fam_unit[fu_f[zv]] = fu_u[zv]
-    value = base + int(round(s.objective_value))
-    bound = base + int(math.ceil(s.best_objective_bound - 1e-9))
-    return ("OPTIMAL" if st == cp_model.OPTIMAL else "FEASIBLE"), fam_host, fam_unit, value, bound
-
-
 # --------------------------------------------------------------------------- the solver
 
 
@@ -613,305 +531,16 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
         if not _overfull(U, fam_host, fam_unit):
             value = r.cost
             status = "OPTIMAL" if r.certified else "FEASIBLE"
-        elif not _host_beds_may_bind(U):
-            fam_host, fam_unit, value, bound_int, status = _benders(U, r, end, workers, progress)
         else:
             fam_host, fam_unit, value, bound_int, status = _exact_multi(U, r, end, workers, progress)
+        if status != "OPTIMAL":
+            # Whatever stopped the search, no single insertion or simple swap is left undone.
+            fam_host, fam_unit = _improve(U, fam_host, fam_unit)
+            value = _value(U, fam_host, fam_unit)
+            if value <= bound_int:
+                status, bound_int = "OPTIMAL", value
     _report(progress, 0.95, "writing the solution", None)
     return _assemble(inst, U, fam_host, fam_unit, value, bound_int, status, t0)
-
-
-def _host_beds_may_bind(U: _Universe) -> bool:
-    """True when some host may take several families whose sizes together could exceed its beds."""
-    p = U.p
-    multi = np.flatnonzero(p.h_slots >= 2)
-    if not len(multi) or not U.nF:
-        return False
-    sizes = np.sort(p.f_size)
-    # The biggest family that fits each host, times its slots, against its beds.
-    k = np.searchsorted(sizes, p.h_beds[multi], side="right") - 1
-    biggest = np.where(k >= 0, sizes[np.maximum(k, 0)], 0)
-    return bool(np.any(biggest * np.minimum(p.h_slots[multi], U.nF) > p.h_beds[multi]))
-
-
-def _narrow(U: _Universe, r: _R, keep: int = 6) -> _Universe:
-    """A view of U on the pairs that matter most at R's duals: each family's `keep` lowest reduced costs.
-
-    Used only to make cuts and incumbents quickly: cuts stay valid whatever pairs the flow saw, because
-    their family terms are minimised over every pair of the instance.
-    """
-    red = U.ac + r.D_h[U.ah] - r.m_f[U.af]
-    o = np.lexsort((red, U.af))
-    start = np.searchsorted(U.af[o], U.af[o])
-    sel = np.zeros(len(U.af), dtype=bool)
-    sel[o[(np.arange(len(o)) - start) < keep]] = True
-    sel |= red <= 0
-    on = r.fam_host >= 0
-    sel[_arc_lookup(U, r.fam_host)[on]] = True
-    V = copy.copy(U)
-    idx = np.flatnonzero(sel)
-    V._set(U.af[idx], U.ah[idx], U.ac[idx], U.acf[idx])
-    V.full = True
-    return V
-
-
-def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
-    """Units bind, hosts take one family each (or beds cannot bind): Benders over who goes to units.
-
-    For any set Z of families in units, the rest is an assignment problem V(Z), and every pair of
-    potentials (D_h >= 0, u_f = min(unplaced_f, min_h c_fh + D_h)) gives the cut
-    V(Z) >= sum_{f not in Z} u_f - sum_h cap_h D_h. The master picks Z under the unit beds against
-    all cuts so far (a lower bound); the assignment for its Z is a feasible solution (an upper bound).
-    """
-    p = U.p
-    nF, n_u = U.nF, len(p.u_beds)
-    b = U.unplaced_int
-    best_h, best_u = _repair(U, r.fam_host)
-    ub = _value(U, best_h, best_u)
-    lb = r.lb
-    cuts: list[tuple[int, np.ndarray]] = []
-
-    def add_cut(D_h: np.ndarray) -> None:
-        m = _column_min(U, b, D_h)
-        cuts.append((int(m.sum() - (U.cap * D_h).sum()), m))
-
-    add_cut(r.D_h)
-    unit_min = U.u_int.min(axis=1) if n_u else np.full(nF, _INF)
-    # Lagrange prices on unit beds: each R(lam) gives potentials for a sharper cut.
-    lam = np.zeros(n_u, dtype=np.int64)
-    step_scale, cur, best_l = 1.0, r, r.lb
-    t_sub = 0.0
-    V = _narrow(U, r) if not U.full else U
-    # At most about a third of the time left goes to the prices; the rest to the Benders rounds.
-    lag_end = time.perf_counter() + 0.35 * max(0.0, deadline - time.perf_counter())
-    for _ in range(8):
-        if time.perf_counter() > lag_end or step_scale < 0.1:
-            break
-        fb, fb_unit = _fallback(U, lam)
-        sel = (cur.fam_host < 0) & (fb_unit >= 0)
-        g = np.bincount(fb_unit[sel], weights=p.f_size[sel], minlength=n_u) - p.u_beds
-        g = np.where((lam <= 0) & (g < 0), 0, g)
-        if not np.any(g):
-            break
-        lam = np.maximum(0, lam + np.rint(step_scale * (ub - best_l) / float((g ** 2).sum()) * g)).astype(np.int64)
-        fb, fb_unit = _fallback(U, lam)
-        t_r = time.perf_counter()
-        cur = _solve_R(V, fb, deadline, None, (0.5, 0.5), max_rounds=1)
-        t_sub = time.perf_counter() - t_r
-        l_val = cur.lb - int((lam * p.u_beds).sum())
-        if l_val > best_l:
-            best_l = l_val
-        else:
-            step_scale *= 0.5
-        add_cut(cur.D_h)
-        h2, u2 = _repair(U, cur.fam_host)
-        v2 = _value(U, h2, u2)
-        if v2 < ub:
-            ub, best_h, best_u = v2, h2, u2
-    lb = max(lb, best_l)
-    it = 0
-    while ub > lb and time.perf_counter() < deadline:
-        it += 1
-        mk = np.max(np.stack([c[1] for c in cuts]), axis=0)
-        cand = np.flatnonzero(mk > unit_min)
-        # Time is kept for the assignment that turns the master's choice into a solution.
-        res = _master(U, cuts, cand, deadline - time.perf_counter() - 1.5 * t_sub, workers,
-                      np.where(best_h < 0, best_u, -1))
-        if res is None:
-            break
-        fam_unit, m_val, m_bound, m_opt = res
-        lb = max(lb, m_bound)
-        _report(progress, min(0.9, 0.5 + 0.05 * it), f"units round {it}: bound {_as_float(U, lb):.3f}",
-                _as_float(U, ub))
-        if ub <= lb:
-            break
-        active = fam_unit < 0
-        # The narrow view first; if that does not close the gap, the full pair set with pricing.
-        rs = _solve_R(V if it == 1 else U, b, deadline, None, (0.5, 0.5), active=active,
-                      max_rounds=1 if it == 1 else 3)
-        fam_host = np.where(active, rs.fam_host, -1)
-        h2, u2 = _fill_units(U, fam_host, fam_unit)
-        v2 = _value(U, h2, u2)
-        if v2 < ub:
-            ub, best_h, best_u = v2, h2, u2
-        add_cut(rs.D_h)
-        if not m_opt:
-            break
-    status = "OPTIMAL" if ub <= lb else "FEASIBLE"
-    return best_h, best_u, ub, min(lb, ub), status
-
-
-def _fill_units(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Put unplaced families into leftover unit beds where that is cheaper, biggest saving per bed first."""
-    p = U.p
-    fam_unit = fam_unit.copy()
-    if not len(p.u_beds):
-        return fam_host, fam_unit
-    used = np.bincount(fam_unit[fam_unit >= 0], weights=p.f_size[fam_unit >= 0], minlength=len(p.u_beds))
-    left = p.u_beds - used.astype(np.int64)
-    rest = np.flatnonzero((fam_host < 0) & (fam_unit < 0))
-    if len(rest):
-        gain = (U.unplaced_int[rest][:, None] - U.u_int[rest]).max(axis=1)
-        for f in rest[np.argsort(-gain / p.f_size[rest], kind="stable")].tolist():
-            cand = np.flatnonzero((U.u_int[f] < U.unplaced_int[f]) & (left >= p.f_size[f]))
-            if len(cand):
-                u = int(cand[np.argmin(U.u_int[f, cand])])
-                fam_unit[f] = u
-                left[u] -= p.f_size[f]
-    return fam_host, fam_unit
-
-
-def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, time_limit: float,
-            workers: int, hint: np.ndarray) -> tuple[np.ndarray, int, int, bool] | None:
-    """Benders master: which candidate families go to which unit, under the unit beds and every cut."""
-    p = U.p
-    m = cp_model.CpModel()
-    ff, uu = np.nonzero(U.u_int[cand] < _INF) if len(cand) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    ff = cand[ff]
-    z = [m.new_bool_var("") for _ in range(len(ff))]
-    by_f: dict[int, list] = {}
-    for i, f in enumerate(ff.tolist()):
-        by_f.setdefault(f, []).append(z[i])
-    for lits in by_f.values():
-        if len(lits) > 1:
-            m.add_at_most_one(lits)
-    for u in range(len(p.u_beds)):
-        sel = np.flatnonzero(uu == u)
-        if len(sel) and p.f_size[ff[sel]].sum() > p.u_beds[u]:
-            m.add(sum(int(p.f_size[ff[i]]) * z[i] for i in sel.tolist()) <= int(p.u_beds[u]))
-    # theta is kept relative to the largest cut constant: CP-SAT's LP loses exactness with huge numbers.
-    consts = [c for c, _ in cuts]
-    base = max(consts)
-    lo = min(consts) - base - max(int(np.abs(mm[cand]).sum()) for _, mm in cuts) - 1
-    theta = m.new_int_var(lo, 1, "theta")
-    for const, mm in cuts:
-        m.add(theta >= const - base - sum(int(mm[f]) * z[i] for i, f in enumerate(ff.tolist())))
-    m.minimize(theta + sum(int(U.u_int[f, u]) * z[i] for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(),
-                                                                                      strict=True))))
-    for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
-        m.add_hint(z[i], bool(hint[f] == u))
-    s = _cp_solver(time_limit, workers, None)
-    st = s.solve(m)
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    fam_unit = np.full(U.nF, -1, dtype=np.int64)
-    for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
-        if s.boolean_value(z[i]):
-            fam_unit[f] = u
-    return (fam_unit, base + int(round(s.objective_value)), base + int(math.ceil(s.best_objective_bound - 1e-6)),
-            st == cp_model.OPTIMAL)
-
-
-def _joint(U: _Universe, r: _R, lam: np.ndarray, deadline: float, workers: int, progress):
-    """Beds bind: Lagrange prices on unit beds for the bound, then CP-SAT on the pairs within the gap."""
-    p = U.p
-    best_h, best_u = _repair(U, r.fam_host)
-    ub = _value(U, best_h, best_u)
-    lb, lb_D, lb_m = r.lb, r.D_h, r.m_f
-    _report(progress, 0.5, "beds bind: pricing unit and host beds", _as_float(U, ub))
-    n_u = len(p.u_beds)
-    multi = p.h_slots >= 2
-    mu = np.zeros(U.nH, dtype=np.int64)
-    lb_mu = mu.copy()
-    step_scale = 1.0
-    fam_host = r.fam_host
-    fb, fb_unit = _fallback(U, lam)
-    # Subgradient steps on the prices of unit beds (lam) and multi-family host beds (mu); each flow on
-    # the current pairs gives potentials, and the bound minimises every family over all its pairs.
-    lag_end = time.perf_counter() + 0.4 * max(0.0, deadline - time.perf_counter())
-    for it in range(400):
-        if time.perf_counter() > lag_end or step_scale < 0.01 or ub <= lb:
-            break
-        off = (fam_host < 0) & (fb_unit >= 0)
-        g_u = np.bincount(fb_unit[off], weights=p.f_size[off], minlength=n_u) - p.u_beds
-        g_u = np.where((lam <= 0) & (g_u < 0), 0, g_u)
-        on = fam_host >= 0
-        g_h = np.bincount(fam_host[on], weights=p.f_size[on], minlength=U.nH) - p.h_beds
-        g_h = np.where(multi & ((mu > 0) | (g_h > 0)), g_h, 0)
-        norm = float((g_u.astype(float) ** 2).sum() + (g_h.astype(float) ** 2).sum())
-        if norm == 0:
-            break
-        # Polyak step towards a target a little above the bound (the repaired incumbent can be poor).
-        target = min(ub, lb + max(abs(lb) // 50, int(U.S)))
-        step = step_scale * (target - lb) / norm
-        lam = np.maximum(0, lam + np.rint(step * g_u)).astype(np.int64)
-        mu = np.maximum(0, mu + np.rint(step * g_h)).astype(np.int64)
-        fb, fb_unit = _fallback(U, lam)
-        costs = U.ac + mu[U.ah] * p.f_size[U.af]
-        fam_arc, _ = _flow(U, fb, costs=costs)
-        D_f, D_h = _potentials(U, fb, fam_arc, costs=costs)
-        m_f = _column_min_mu(U, fb, D_h, mu)
-        cand_lb = int(m_f.sum() - (U.cap * D_h).sum() - (lam * p.u_beds).sum() - (mu * p.h_beds).sum())
-        if cand_lb > lb:
-            lb, lb_mu, lb_D, lb_m = cand_lb, mu.copy(), D_h, m_f
-        else:
-            step_scale *= 0.8
-        fam_host = np.where(fam_arc >= 0, U.ah[np.maximum(fam_arc, 0)], -1) if len(U.ah) else np.full(U.nF, -1)
-        h2, u2 = _repair(U, fam_host)
-        v2 = _value(U, h2, u2)
-        if v2 < ub:
-            ub, best_h, best_u = v2, h2, u2
-        _report(progress, 0.6, f"bound round {it + 1}: {_as_float(U, lb):.3f}", _as_float(U, ub))
-
-    # Pairs whose reduced cost (at the best prices) is within the gap: only they can improve on ub.
-    gap = ub - lb
-    red = U.ac + lb_mu[U.ah] * p.f_size[U.af] + lb_D[U.ah] - lb_m[U.af]
-    arcs = np.flatnonzero(red <= gap)
-    # Leaving mu out below only lowers reduced costs, so the test stays on the safe side.
-    complete = _outside_exceeds(U, lb_D, lb_m, gap)
-    hint_pos = _arc_lookup(U, best_h)
-    arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
-    if len(arcs) > CPSAT_MAX_PAIRS:
-        keep = np.argsort(red[arcs], kind="stable")[:CPSAT_MAX_PAIRS]
-        arcs = np.union1d(arcs[keep], hint_pos[hint_pos >= 0])
-        complete = False
-    remaining = deadline - time.perf_counter()
-    status = "FEASIBLE"
-    if remaining > 0.2 and ub > lb:
-        _report(progress, 0.7, f"CP-SAT on {len(arcs)} pairs", _as_float(U, ub))
-        res = _cpsat(U, arcs, (best_h, best_u), remaining, workers, lb)
-        if res is not None:
-            st, h3, u3, v3, b3 = res
-            if v3 <= ub:
-                ub, best_h, best_u = v3, h3, u3
-            if complete:
-                # Every pair outside the model has reduced cost above ub - lb: the model's bound holds.
-                lb = max(lb, min(b3, ub))
-                if st == "OPTIMAL":
-                    lb = ub
-    if ub <= lb:
-        status, lb = "OPTIMAL", ub
-    return best_h, best_u, ub, lb, status
-
-
-def _outside_exceeds(U: _Universe, D_h: np.ndarray, m_f: np.ndarray, gap: int) -> bool:
-    """True when every pair not in the restricted set has reduced cost above `gap`."""
-    sch = U.sch
-    if len(sch):
-        out = ~U.sch_in
-        if np.any(U.sch_c[out] + D_h[sch.h[out]] - m_f[sch.f[out]] <= gap):
-            return False
-    if U.full:
-        return True
-    cls = U.cls
-    if len(cls.fams) and cls.compat.shape[1]:
-        # Any host within the gap for a family that the restricted set does not already cover fully.
-        hmin = _class_min_D(U, D_h)
-        mfc = _class_row_min(U, hmin)
-        thr = m_f[cls.fams] + gap
-        for i, f in enumerate(cls.fams.tolist()):
-            fc = cls.fam_class[i]
-            if mfc[fc] > thr[i]:
-                continue
-            hcs = np.flatnonzero(_class_row(U, fc, hmin) <= thr[i])
-            if not len(hcs):
-                continue
-            n_in = int((U.af == f).sum())
-            tot = sum(int(np.sum((U.lang_int if cls.nolang[fc, c] else 0) + D_h[cls.hc_members[c]] <= thr[i]))
-                      for c in hcs.tolist())
-            if tot > n_in:
-                return False
-    return True
 
 
 def _as_float(U: _Universe, v: int) -> float:
@@ -988,6 +617,7 @@ class _Assignment:
 
 
 LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
+STAGE_NODES = 400             # branch-and-bound nodes for each quick stage of the exact model
 MIP_PAIRS = 120_000           # the exact model over the pairs within the gap takes at most this many
 
 
@@ -1092,63 +722,6 @@ def _lp_prices(U: _Universe, deadline: float, progress) -> _Prices:
     return best
 
 
-def _reduced(U: _Universe, pr: _Prices) -> np.ndarray:
-    """Reduced cost of each restricted pair at the prices."""
-    return U.ac + pr.slot[U.ah] + pr.bed[U.ah] * U.p.f_size[U.af] - pr.fam_min[U.af]
-
-
-def _add_within(U: _Universe, pr: _Prices, gap: int, limit: int) -> bool:
-    """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
-    p = U.p
-    size = p.f_size
-    sch = U.sch
-    if len(sch):
-        red = U.sch_c + pr.slot[sch.h] + pr.bed[sch.h] * size[sch.f] - pr.fam_min[sch.f]
-        idx = np.flatnonzero((~U.sch_in) & (red <= gap))
-        if len(idx) > limit:
-            return False
-        if len(idx):
-            U.sch_in[idx] = True
-            U.add(sch.f[idx], sch.h[idx], U.sch_c[idx], sch.cost[idx])
-    cls = U.cls
-    if not U.full and len(cls.fams) and cls.compat.shape[1]:
-        w_lang = U.p.inst.params.weights.no_common_language
-        present = set((U.af * U.nH + U.ah).tolist())
-        fs, hs, cs = [], [], []
-        total = 0
-        by_size: dict[int, np.ndarray] = {}
-        for fc, members in enumerate(cls.fc_members):
-            if not len(members):
-                continue
-            s_ = int(size[members[0]])
-            price = by_size.get(s_)
-            if price is None:
-                price = by_size[s_] = pr.slot + pr.bed * s_
-            for c in np.flatnonzero(cls.compat[fc]).tolist():
-                mem = cls.hc_members[c]
-                cost_c = U.lang_int if cls.nolang[fc, c] else 0
-                ok_h = mem[cost_c + price[mem] <= gap + pr.fam_min[members].max()]
-                if not len(ok_h):
-                    continue
-                for f in members.tolist():
-                    hit = ok_h[cost_c + price[ok_h] - pr.fam_min[f] <= gap]
-                    total += len(hit)
-                    if total > limit:
-                        return False
-                    for h in hit.tolist():
-                        if f * U.nH + h not in present:
-                            fs.append(f)
-                            hs.append(h)
-                            cs.append(cost_c)
-        if fs:
-            c_arr = np.array(cs, dtype=np.int64)
-            U.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), c_arr,
-                  np.where(c_arr > 0, w_lang, 0.0))
-    o = np.argsort(U.af, kind="stable")
-    U._set(U.af[o], U.ah[o], U.ac[o], U.acf[o])
-    return True
-
-
 def _exact_multi(U: _Universe, r: _R, deadline: float, workers: int, progress):
     """Host beds may bind: LP prices, a bound with whole host and unit choices, a good solution, then the
     exact model on the pairs within the gap.
@@ -1197,8 +770,9 @@ def _exact_multi(U: _Universe, r: _R, deadline: float, workers: int, progress):
         on_unit = (best_h < 0) & (best_u >= 0)
         unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
         _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(U, ub))
-        end = deadline if final else time.perf_counter() + 0.4 * remaining
-        res = _milp(U, arcs, end, unit_ok)
+        # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
+        # the clock only guards the time limit.
+        res = _milp(U, arcs, deadline, unit_ok, node_limit=None if final else STAGE_NODES)
         if res is None:
             continue
         st, h3, u3, v3, b3 = res
@@ -1224,11 +798,6 @@ def _nearest(U: _Universe, red: np.ndarray, gap: int, per_family: int) -> np.nda
     start = np.searchsorted(U.af[o], U.af[o])
     sel = o[((np.arange(len(o)) - start) < per_family) & (red[o] <= gap)]
     return np.sort(sel)
-
-
-def _det_budget(U: _Universe, seconds: float) -> float:
-    """CP-SAT's deterministic time for a stage: a work limit, so that load does not change the answer."""
-    return max(0.5, 0.5 * seconds)
 
 
 # --------------------------------------------------------------------------- the improvement pass
