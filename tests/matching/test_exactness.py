@@ -177,3 +177,23 @@ def test_same_answer_when_starved_of_cpu(tmp_path) -> None:
     if max(starved.pop("wall_s"), plain.pop("wall_s")) < 50:
         # Neither run met its time limit: work limits alone decided, so everything agrees.
         assert starved == plain
+
+
+def test_largest_legal_weights_and_sizes_solve_without_a_cost_range_error() -> None:
+    import datetime as dt
+
+    from matching.schema import MAX_COUNT, Child, Family, Host, Instance, School, Unit
+
+    d = dt.date(2026, 12, 1)
+    w = Weights(school_km=MAX_WEIGHT, unit_per_person=MAX_WEIGHT, unplaced_per_person=MAX_WEIGHT,
+                no_common_language=MAX_WEIGHT)
+    school = School("S", 59.30, 18.00)
+    hosts = tuple(Host(f"H{i}", 59.30 + 0.01 * i, 18.0, beds=MAX_COUNT, max_families=MAX_COUNT,
+                       accepts_children=True, languages=("sv",)) for i in range(6))
+    fams = tuple(Family(f"F{i}", MAX_COUNT if i % 2 else 3, d, children=(Child("S"),) * (i % 3),
+                        languages=("ar",) if i % 2 else ("sv",)) for i in range(12))
+    inst = Instance(date=d, params=Params(max_school_km=20000, weights=w), schools=(school,), hosts=hosts,
+                    units=(Unit("U", 59.4, 18.1, beds=1500),), families=fams)
+    sol = solve(inst, time_limit_s=20)
+    assert validate(inst, sol) == []
+    assert sol.bound <= sol.objective
