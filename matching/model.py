@@ -566,7 +566,7 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
             fam_host, fam_unit, value, bound_int, status = _exact_multi(cols, r, end, workers, progress)
         if status != "OPTIMAL":
             # Whatever stopped the search, no single insertion or simple swap is left undone.
-            fam_host, fam_unit = _improve(cols, fam_host, fam_unit)
+            fam_host, fam_unit = _improve(cols, fam_host, fam_unit, end)
             value = _value(cols, fam_host, fam_unit)
             if value <= bound_int:
                 status, bound_int = "OPTIMAL", value
@@ -673,7 +673,7 @@ def _bound_at(cols: _Columns, slot: np.ndarray, bed: np.ndarray, unit: np.ndarra
     return fam_min, bound
 
 
-def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray):
+def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: float = math.inf):
     """The LP relaxation on the restricted host pairs and unit pairs (HiGHS through SciPy); None if it fails."""
     from scipy import sparse
     from scipy.optimize import linprog
@@ -696,7 +696,11 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray):
     n_ub = len(hosts) + len(multi) + n_unit
     a_ub = sparse.csr_matrix((vals, (rows, col_idx)), shape=(n_ub, n_col)) if n_ub else None
     b_ub = np.concatenate([cols.slots[hosts], p.h_beds[multi], p.u_beds]).astype(float) if n_ub else None
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_fam), bounds=(0, None), method="highs")
+    left = deadline - time.perf_counter()
+    if left <= 0.1:
+        return None
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_fam), bounds=(0, None), method="highs",
+                  options={"time_limit": min(left, 1e9)})
     if res.status != 0:
         return None
     marg = -res.ineqlin.marginals * cols.scale if n_ub else np.zeros(0)
@@ -709,7 +713,7 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray):
     return res.x[:m], slot, bed, unit, fam_value
 
 
-def _lp_prices(cols: _Columns, deadline: float, progress) -> _Prices:
+def _lp_prices(cols: _Columns, deadline: float, progress, hard_end: float = math.inf) -> _Prices:
     """Column generation: the restricted LP, then every left-out pair priced, until none would lower it."""
     p = cols.p
     n_fam, n_unit = cols.n_fam, len(p.u_beds)
@@ -725,7 +729,7 @@ def _lp_prices(cols: _Columns, deadline: float, progress) -> _Prices:
     best: _Prices | None = None
     for rnd in range(LP_ROUNDS):
         uf, uu = np.nonzero(in_lp)
-        lp = _restricted_lp(cols, uf, uu)
+        lp = _restricted_lp(cols, uf, uu, hard_end)
         if lp is None:
             break
         x, slot, bed, unit, fam_value = lp
@@ -763,12 +767,13 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     """
     t_start = time.perf_counter()
     budget = max(0.0, deadline - t_start)
-    pr = _lp_prices(cols, t_start + 0.4 * budget, progress)
+    pr = _lp_prices(cols, t_start + 0.4 * budget, progress, deadline)
     lb = pr.bound
     lag = None
     if pr.fam_value is not None:
-        lag = _family_lagrange(cols, pr.fam_value)
-        lb = max(lb, lag.bound)
+        lag = _family_lagrange(cols, pr.fam_value, deadline)
+        if lag is not None:
+            lb = max(lb, lag.bound)
     # A first solution: the LP's whole pairs, repaired, then the cheap improvements.
     if pr.lp_x is not None:
         fam_host = np.full(cols.n_fam, -1, dtype=np.int64)
@@ -777,7 +782,7 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     else:
         fam_host = r.fam_host
     best_h, best_u = _repair(cols, fam_host)
-    best_h, best_u = _improve(cols, best_h, best_u)
+    best_h, best_u = _improve(cols, best_h, best_u, deadline)
     ub = _value(cols, best_h, best_u)
     _report(progress, 0.75, f"bound {_as_float(cols, lb):.3f}", _as_float(cols, ub))
     if ub <= lb or lag is None:
@@ -789,7 +794,7 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
             break
         final = per_family is None
         gap = ub - lb
-        complete = _add_within_lagrange(cols, lag, gap, MIP_PAIRS) if final else False
+        complete = _add_within_lagrange(cols, lag, gap, MIP_PAIRS, deadline) if final else False
         red, _ = _pair_reduced(cols, lag)
         unit_ok = _unit_reduced(cols, lag) <= gap
         arcs = np.flatnonzero(red <= gap) if final else _nearest(cols, red, gap, per_family)
@@ -808,7 +813,7 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
             continue
         st, h3, u3, v3, b3 = res
         if v3 < ub:
-            best_h, best_u = _improve(cols, h3, u3)
+            best_h, best_u = _improve(cols, h3, u3, deadline)
             ub = _value(cols, best_h, best_u)
         if final and complete:
             if b3 is not None:
@@ -853,7 +858,7 @@ def _host_options(cols: _Columns, f: int, cache: dict) -> tuple[np.ndarray, np.n
     return hit
 
 
-def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray,
+def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadline: float = math.inf,
              rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Local search: insert families that have no host into host room where that is cheaper, then
     one-for-one ejections (a family gives up its host to one without, and moves to its own next best).
@@ -913,23 +918,28 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray,
         if u >= 0:
             unit_left[u] -= size[f]
 
+    def insert_all() -> bool:
+        """Insertions, the biggest saving first (each re-checked against the room left when its turn comes);
+        always to the end, whatever the clock: an answer never leaves an insertion undone."""
+        gains, done = [], False
+        for f in np.flatnonzero(fam_host < 0).tolist():
+            c, h, u = best_elsewhere(f, -1)
+            if cur_cost(f) - c > 0:
+                gains.append((c - cur_cost(f), f))
+        for _, f in sorted(gains):
+            c, h, u = best_elsewhere(f, -1)
+            if cur_cost(f) - c > 0 and (h >= 0 or u != fam_unit[f]):
+                move(f, h, u)
+                done = True
+        return done
+
+    changed = False
     for _ in range(rounds):
-        changed = False
-        # Insertions, the biggest saving first.
-        while True:
-            rest = np.flatnonzero(fam_host < 0)
-            best_gain, best_move = 0, None
-            for f in rest.tolist():
-                c, h, u = best_elsewhere(f, -1)
-                gain = cur_cost(f) - c
-                if gain > best_gain and (h >= 0 or u != fam_unit[f]):
-                    best_gain, best_move = gain, (f, h, u)
-            if best_move is None:
-                break
-            move(*best_move)
-            changed = True
+        changed = insert_all()
         # Ejections: f takes g's place at a host where f fits once g leaves; g goes to its next best.
         for f in np.flatnonzero(fam_host < 0).tolist():
+            if time.perf_counter() > deadline:
+                break
             hs, cs = _host_options(cols, f, cache)
             if not len(hs):
                 continue
@@ -951,8 +961,12 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray,
                         break
                 if done:
                     break
-        if not changed:
+        if not changed or time.perf_counter() > deadline:
             break
+    if changed:
+        # The last ejections may have left room: insert once more.
+        while insert_all():
+            pass
     if new_pairs:
         have = set((cols.pair_fam * cols.n_host + cols.pair_host).tolist())
         add = [(f, h, c) for f, h, c in dict.fromkeys(new_pairs) if f * cols.n_host + h not in have]
@@ -1080,7 +1094,7 @@ class _Lagrange:
     unit_table: list[np.ndarray]           # per unit: [b] least value within b beds
 
 
-def _family_lagrange(cols: _Columns, u: np.ndarray) -> _Lagrange:
+def _family_lagrange(cols: _Columns, u: np.ndarray, deadline: float = math.inf) -> _Lagrange | None:
     """A lower bound for the whole instance from a value u_f per family: each family's "exactly one place"
     is priced at u_f, and every host then takes its best set of families (slots and beds respected) and
     every unit its best set (beds respected), each solved exactly.
@@ -1094,76 +1108,67 @@ def _family_lagrange(cols: _Columns, u: np.ndarray) -> _Lagrange:
     sch = cols.sch
     v = cols.sch_c - u[sch.f] if len(sch) else np.zeros(0, np.int64)
     neg = np.flatnonzero(v < 0)
-    s_h, s_v, s_s, s_f = sch.h[neg], v[neg], size[sch.f[neg]], sch.f[neg]
+    s_h, s_v, s_s = sch.h[neg], v[neg], size[sch.f[neg]]
     o = np.lexsort((s_v, s_h))
-    s_h, s_v, s_s, s_f = s_h[o], s_v[o], s_s[o], s_f[o]
+    s_h, s_v, s_s = s_h[o], s_v[o], s_s[o]
     s_start = np.searchsorted(s_h, np.arange(n_host + 1))
     single_best = np.zeros(n_host, dtype=np.int64)
-    single_fam = np.full(n_host, -1, dtype=np.int64)
     if len(s_h):
         first = s_start[:-1][s_start[:-1] < s_start[1:]]
         single_best[s_h[first]] = s_v[first]
-        single_fam[s_h[first]] = s_f[first]
     # Families without one, by class: each class's three highest u (members are interchangeable).
     cls = cols.cls
-    ns_items: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    ns_items: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     if len(cls.fams) and cls.compat.shape[1]:
         n_fc, n_hc = cls.compat.shape
         k_top = max(1, int(slots.max(initial=1)))
         top = np.full((n_fc, k_top), -_INF, dtype=np.int64)
-        top_f = np.full((n_fc, k_top), -1, dtype=np.int64)
         fc_size = np.zeros(n_fc, dtype=np.int64)
         for fc, mem in enumerate(cls.fc_members):
             if len(mem):
-                pick = mem[np.argsort(-u[mem], kind="stable")[:k_top]]
-                top[fc, :len(pick)] = u[pick]
-                top_f[fc, :len(pick)] = pick
+                best_u = np.sort(u[mem])[::-1][:k_top]
+                top[fc, :len(best_u)] = best_u
                 fc_size[fc] = size[mem[0]]
         lang = np.where(cls.nolang, cols.lang_int, 0)
         hc_single = np.zeros(n_hc, dtype=np.int64)
-        hc_single_f = np.full(n_hc, -1, dtype=np.int64)
         multi_hc = set(cls.host_class[(slots >= 2) & (cls.host_class >= 0)].tolist())
         for hc in range(n_hc):
+            if hc % 256 == 0 and time.perf_counter() > deadline:
+                return None
             ok = cls.compat[:, hc]
             if not ok.any():
                 continue
             vals = (lang[ok, hc][:, None] - top[ok])
-            i0 = int(np.argmin(vals[:, 0]))
-            if vals[i0, 0] < 0:
-                hc_single[hc] = vals[i0, 0]
-                hc_single_f[hc] = top_f[ok][i0, 0]
+            hc_single[hc] = min(0, int(vals[:, 0].min()))
             if hc in multi_hc:
-                vv, ss, ff = vals.ravel(), np.repeat(fc_size[ok], k_top), top_f[ok].ravel()
+                vv, ss = vals.ravel(), np.repeat(fc_size[ok], k_top)
                 keep = vv < 0
-                vv, ss, ff = vv[keep], ss[keep], ff[keep]
+                vv, ss = vv[keep], ss[keep]
                 # A host uses at most k_top families of one size: each size's k_top best are enough.
                 o2 = np.lexsort((vv, ss))
-                vv, ss, ff = vv[o2], ss[o2], ff[o2]
+                vv, ss = vv[o2], ss[o2]
                 rank = np.arange(len(ss)) - np.searchsorted(ss, ss)
-                ns_items[hc] = (vv[rank < k_top], ss[rank < k_top], ff[rank < k_top])
-        has = np.flatnonzero(cls.host_class >= 0)
-        ns_better = hc_single[cls.host_class[has]] < single_best[has]
-        single_best[has[ns_better]] = hc_single[cls.host_class[has[ns_better]]]
-        single_fam[has[ns_better]] = hc_single_f[cls.host_class[has[ns_better]]]
+                ns_items[hc] = (vv[rank < k_top], ss[rank < k_top])
+        has = cls.host_class >= 0
+        single_best[has] = np.minimum(single_best[has], hc_single[cls.host_class[has]])
     one = slots == 1
     host_best = np.where(one, single_best, 0)
     host_table: dict[int, np.ndarray] = {}
     total += int(host_best.sum())
     for h in np.flatnonzero(slots >= 2).tolist():
         a, b = s_start[h], s_start[h + 1]
-        vals, sizes, fams = s_v[a:b], s_s[a:b], s_f[a:b]
+        vals, sizes = s_v[a:b], s_s[a:b]
         hc = int(cls.host_class[h]) if len(cls.host_class) else -1
         if hc in ns_items:
             vals = np.concatenate([vals, ns_items[hc][0]])
             sizes = np.concatenate([sizes, ns_items[hc][1]])
-            fams = np.concatenate([fams, ns_items[hc][2]])
         if len(vals) and int(slots[h]) < len(vals):
             # Only each size's `slots` best can be in the best set.
             o3 = np.lexsort((vals, sizes))
-            vals, sizes, fams = vals[o3], sizes[o3], fams[o3]
+            vals, sizes = vals[o3], sizes[o3]
             rank = np.arange(len(sizes)) - np.searchsorted(sizes, sizes)
             keep = rank < int(slots[h])
-            vals, sizes, fams = vals[keep], sizes[keep], fams[keep]
+            vals, sizes = vals[keep], sizes[keep]
         best, table = _best_subset(vals, sizes, int(slots[h]), int(beds[h]))
         host_best[h] = best
         host_table[h] = table
@@ -1203,7 +1208,7 @@ def _pair_reduced(cols: _Columns, lag: _Lagrange) -> tuple[np.ndarray, dict[int,
     return red, extras
 
 
-def _add_within_lagrange(cols: _Columns, lag: _Lagrange, gap: int, limit: int) -> bool:
+def _add_within_lagrange(cols: _Columns, lag: _Lagrange, gap: int, limit: int, deadline: float = math.inf) -> bool:
     """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
     size = cols.p.f_size
     extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
@@ -1231,6 +1236,8 @@ def _add_within_lagrange(cols: _Columns, lag: _Lagrange, gap: int, limit: int) -
         for fc, members in enumerate(cls.fc_members):
             if not len(members):
                 continue
+            if time.perf_counter() > deadline:
+                return False
             s_ = int(size[members[0]])
             ex, hmin = extras[s_], mins[s_]
             top = int(lag.u[members].max())

@@ -162,7 +162,7 @@ print(json.dumps({"status": s.status, "objective": s.objective, "bound": s.bound
 def _solve_in_child(path: str, limit: float, nice: bool) -> dict:
     cmd = ([] if not nice else ["nice", "-n", "19"]) + [sys.executable, "-c", _CHILD, path, str(limit)]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, check=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -170,13 +170,19 @@ def test_same_answer_when_starved_of_cpu(tmp_path) -> None:
     inst = generate_custom(150, 160, 4, 2, seed=9, multi_family_share=0.4, unit_bed_share=0.04)
     path = tmp_path / "inst.json"
     path.write_text(dumps_instance(inst), encoding="utf-8")
+    limit = 60.0
     # At the lowest priority the child gets what the other work on the machine leaves it.
-    starved = _solve_in_child(str(path), 60, nice=True)
-    plain = _solve_in_child(str(path), 60, nice=False)
-    assert starved["objective"] == plain["objective"]
-    if max(starved.pop("wall_s"), plain.pop("wall_s")) < 50:
+    starved = _solve_in_child(str(path), limit, nice=True)
+    plain = _solve_in_child(str(path), limit, nice=False)
+    for run in (starved, plain):
+        # The time limit holds (candidate generation included) whatever the load.
+        assert run["wall_s"] <= limit + 2.0
+    if max(starved.pop("wall_s"), plain.pop("wall_s")) < limit - 10:
         # Neither run met its time limit: work limits alone decided, so everything agrees.
         assert starved == plain
+    else:
+        # A machine so loaded that a run met its limit: the answers may differ, both honest.
+        assert starved["bound"] <= plain["objective"] + 1e-6 and plain["bound"] <= starved["objective"] + 1e-6
 
 
 def test_largest_legal_weights_and_sizes_solve_without_a_cost_range_error() -> None:
