@@ -847,15 +847,12 @@ def _host_options(cols: _Columns, f: int, cache: dict) -> tuple[np.ndarray, np.n
         end = seg_start[i + 1] if i + 1 < len(seg_start) else len(cols.sch)
         return cols.sch.h[seg_start[i]:end], cols.sch_c[seg_start[i]:end]
     fc = int(cols.fc_of[f])
-    hit = cache.get(fc)
-    if hit is None:
-        cls = cols.cls
-        hcs = np.flatnonzero(cls.compat[fc]).tolist()
-        hs = [cls.hc_members[c] for c in hcs]
-        cs = [np.full(len(cls.hc_members[c]), cols.lang_int if cls.nolang[fc, c] else 0, dtype=np.int64) for c in hcs]
-        hit = cache[fc] = ((np.concatenate(hs), np.concatenate(cs)) if hs else
-                           (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-    return hit
+    cls = cols.cls
+    hc = cls.host_class
+    ok = hc >= 0
+    ok[ok] = cls.compat[fc, hc[ok]]
+    hosts = np.flatnonzero(ok)
+    return hosts, np.where(cls.nolang[fc, hc[hosts]], cols.lang_int, 0).astype(np.int64)
 
 
 def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadline: float = math.inf,
