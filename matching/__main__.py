@@ -174,6 +174,17 @@ def _bench_child(argv: list[str]) -> int:
     method, inst_path, out_path, time_limit, workers = argv
     from matching.schema import dumps_solution, read_instance
 
+    if method == "reference":
+        # HiGHS (highspy, a test extra) in a process of its own: it must not share one with OR-Tools.
+        try:
+            from matching.reference import solve_reference
+
+            print(json.dumps(solve_reference(read_instance(inst_path), float(time_limit))))
+        except ImportError as e:
+            print(f"the reference MIP needs highspy ({e})", file=sys.stderr)
+            return EXIT_INTERNAL
+        return 0
+
     try:
         solve = _solver(method)
     except _Fail as e:
@@ -326,14 +337,77 @@ def _bench_scale(scale: str, seed: int, time_limit: float, workers: int, tmp: st
     return "\n".join(lines + notes), ok
 
 
+CASES = {
+    "multi10": ("10 % of big homes take 2-3 families", {"multi_family_share": 0.1}),
+    "multi30": ("30 % of big homes take 2-3 families, tight unit beds",
+                {"multi_family_share": 0.3, "unit_bed_share": 0.04}),
+    "units": ("unit shortage, 10 % multi-family", {"multi_family_share": 0.1, "unit_bed_share": 0.02}),
+    "extreme": ("unplaced_per_person 1e12, 10 % multi-family", {"multi_family_share": 0.1, "extreme": True}),
+}
+
+
+def _case_instance(scale: str, seed: int, case: str):
+    from matching.generate import generate
+    from matching.schema import MAX_WEIGHT, Params, Weights
+
+    opts = dict(CASES[case][1])
+    if opts.pop("extreme", False):
+        opts["params"] = Params(weights=Weights(unplaced_per_person=MAX_WEIGHT))
+    return generate(scale, seed=seed, **opts)
+
+
+def _bench_cases(scale: str, seed: int, cases: list[str], time_limit: float, workers: int, ref_limit: float,
+                 tmp: str) -> tuple[str, bool]:
+    """One row per case: the model's status, objective, bound and time, and the reference MIP's optimum."""
+    from matching.schema import dumps_instance, read_solution
+    from matching.validate import validate
+
+    ref_text = f"reference: HiGHS MIP, relative gap 1e-8, {ref_limit:g} s" if ref_limit > 0 else "no reference"
+    head = f"== {scale} (seed {seed}), harder cases: time limit {time_limit:g} s, {workers} workers; {ref_text}"
+    cols = f"{'case':9} {'families x hosts':>17} {'status':>9} {'objective':>18} {'bound':>18} {'gap':>9} " \
+           f"{'wall s':>7} {'reference':>18} {'ref status':>11} {'ref s':>7} {'excess':>9}"
+    lines, ok = [head, cols], True
+    for case in cases:
+        inst = _case_instance(scale, seed, case)
+        path = os.path.join(tmp, f"{scale}-{seed}-{case}.json")
+        Path(path).write_text(dumps_instance(inst), encoding="utf-8")
+        out = os.path.join(tmp, f"{scale}-{seed}-{case}.solution.json")
+        run = _run_child("model", path, out, time_limit, workers)
+        size = f"{len(inst.families):,} x {len(inst.hosts):,}"
+        if "error" in run:
+            ok = False
+            lines.append(f"{case:9} {size:>17} {'ERROR':>9}  {run['error']}")
+            continue
+        sol = read_solution(out)
+        problems = validate(inst, sol)
+        ok &= not problems
+        ref: dict = {}
+        if ref_limit > 0:
+            ref = _run_child("reference", path, os.devnull, ref_limit, workers)
+        ref_obj = ref.get("objective") if ref.get("status") == "OPTIMAL" else None
+        excess = f"{(sol.objective - ref_obj) / ref_obj:+.4%}" if ref_obj else "-"
+        status = sol.status if not problems else "INVALID"
+        lines.append(
+            f"{case:9} {size:>17} {status:>9} {sol.objective:>18,.2f} {sol.bound:>18,.2f} {sol.gap:>9.4%} "
+            f"{run['process_s']:>7.1f} {_fmt(ref.get('objective'), 'f2'):>18} "
+            f"{(ref.get('status') or ref.get('error') or '-')[:11]:>11} {_fmt(ref.get('wall_s'), 'f1'):>7} {excess:>9}")
+    lines += [f"  {c}: {CASES[c][0]}" for c in cases]
+    return "\n".join(lines), ok
+
+
 def cmd_bench(a: argparse.Namespace) -> int:
-    """Generate each scale, solve it with the model and with greedy in separate processes, print a table."""
+    """Generate each scale, solve it with the model and with greedy in separate processes, print a table;
+    then the harder cases (several families per host, unit shortage, extreme weights) against a reference MIP."""
     from matching.generate import SCALES
 
     scales = [s.strip() for s in a.scales.split(",") if s.strip()]
     for s in scales:
         if s not in SCALES:
             raise _Fail(f"--scales: unknown scale {s!r}; choose from {', '.join(SCALES)}", EXIT_INPUT)
+    cases = [c.strip() for c in a.cases.split(",") if c.strip()]
+    for c in cases:
+        if c not in CASES:
+            raise _Fail(f"--cases: unknown case {c!r}; choose from {', '.join(CASES)}", EXIT_INPUT)
     all_ok = True
     with tempfile.TemporaryDirectory(prefix="ebo-bench-") as tmp:
         for s in scales:
@@ -341,6 +415,13 @@ def cmd_bench(a: argparse.Namespace) -> int:
             all_ok &= ok
             print(table, flush=True)
             print(flush=True)
+            if cases:
+                # The reference MIP lists every pair: beyond mid scale it needs far more memory and time.
+                ref = a.reference_limit if s != "city" else 0.0
+                table, ok = _bench_cases(s, a.seed, cases, a.time_limit, a.workers, ref, tmp)
+                all_ok &= ok
+                print(table, flush=True)
+                print(flush=True)
     return EXIT_OK if all_ok else EXIT_INVALID
 
 
@@ -423,6 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--time-limit", type=_positive(float), default=60.0, metavar="S")
     b.add_argument("--seed", type=_seed, default=0)
     b.add_argument("--workers", type=_positive(int), default=2, metavar="N")
+    b.add_argument("--cases", default=",".join(CASES),
+                   help=f"harder cases per scale, comma-separated, '' for none (default {','.join(CASES)})")
+    b.add_argument("--reference-limit", type=float, default=600.0, metavar="S",
+                   help="time for the reference MIP (HiGHS, needs highspy), 0: none (default 600; never at city)")
     b.set_defaults(func=cmd_bench)
     return p
 

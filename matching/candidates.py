@@ -211,31 +211,6 @@ def _child_km(inst, s_idx, slat, slon, f: Family, host_id, unit_id, h_idx, u_idx
 # --------------------------------------------------------------------------- pair rules
 
 
-def pair_ok(p: Prep, pf: np.ndarray, ph: np.ndarray) -> np.ndarray:
-    """Rules 1 (per pair: beds and a free slot), 2, 3, 4 and 6 for pairs (pf[i], ph[i]); school aside."""
-    stay = p.inst.params.min_stay_days
-    arr = p.f_arrival[pf]
-    m = (p.h_beds[ph] >= p.f_size[pf]) & (p.h_slots[ph] >= 1)
-    m &= p.h_acc[ph] | ~p.f_child[pf]
-    m &= p.h_sf[ph] | ~p.f_sf[pf]
-    m &= ~(p.h_pets[ph] & p.f_allergy[pf])
-    m &= ~(p.h_smoke[ph] & p.f_nonsmoke[pf])
-    m &= (p.h_from[ph] <= arr) & (p.h_until[ph] >= arr + stay)
-    if len(p.forbidden_keys) and len(pf):
-        m &= ~is_forbidden(p, pf, ph)
-    return m
-
-
-def is_forbidden(p: Prep, pf: np.ndarray, ph: np.ndarray) -> np.ndarray:
-    """True where the pair (pf[i], ph[i]) is forbidden."""
-    keys = p.forbidden_keys
-    if not len(keys):
-        return np.zeros(len(pf), dtype=bool)
-    x = pf.astype(np.int64) * p.n_host + ph
-    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
-    return keys[pos] == x
-
-
 def no_common_language(p: Prep, pf: np.ndarray, ph: np.ndarray) -> np.ndarray:
     """True where family pf[i] and host ph[i] share no language."""
     return ~((p.f_lang[pf] & p.h_lang[ph]) != 0).any(axis=1)

@@ -86,7 +86,8 @@ def generate_custom(
 ) -> Instance:
     """A synthetic instance of any size; `unit_bed_share` is unit beds per person to place.
 
-    `multi_family_share` is the share of hosts with 4 or more beds that may take two families.
+    `multi_family_share` is the share of hosts with 4 or more beds that may take two families (three
+    when they have 7 or more beds).
     """
     rng = np.random.default_rng([seed, n_families, n_hosts, n_schools, n_units])
     params = params or Params()
@@ -212,7 +213,7 @@ def _hosts(rng, n, date, nb_x, nb_y, nb_w, nb_sd, radius_km, to_latlon, disk, mu
                 lat=float(lat[i]),
                 lon=float(lon[i]),
                 beds=int(beds[i]),
-                max_families=2 if two[i] else None,
+                max_families=(3 if beds[i] >= 7 else 2) if two[i] else None,
                 accepts_children=bool(accepts_children[i]),
                 step_free=bool(step_free[i]),
                 has_pets=bool(pets[i]),

@@ -1,24 +1,49 @@
-"""The exact matcher: min-cost flow with pricing, Benders over the unit knapsack, CP-SAT where beds bind.
+"""The exact matcher.
 
-Stage 1 solves the relaxation R in which each host takes at most `max_families` families of a size
-that fits its free beds, and units take any number (a family's fallback is its cheapest unit or being
-unplaced). R is an assignment problem: OR-Tools' min-cost flow solves it on a candidate subset, node
-potentials of the residual graph give LP duals, and every left-out pair is priced with NumPy (families
-without a schooled child class by class), adding the negative ones until none is left. Whatever pairs
-the flow saw, potentials give a valid lower bound for the whole instance, because each family's term
-is minimised over every feasible pair.
+The model
+---------
+Choose for every free family exactly one of: a host, a municipal unit, or "unplaced".
 
-When R's solution fits the units' beds (and no multi-family host's beds can bind), it is optimal.
-When unit beds bind, Benders decomposition over "who goes to which unit": the master (CP-SAT, a
-knapsack) works against cuts from flow potentials (some from Lagrange prices on unit beds), and the
-assignment for the master's choice is a feasible solution; equal bounds prove optimality. When a
-multi-family host's beds can bind, CP-SAT solves the joint model on the pairs whose reduced cost is
-within the gap, and its proof counts only when no left-out pair could beat the incumbent.
+- Objective (minimise): the sum of the families' costs (matching-io.md): a host costs the school km
+  of its children times `school_km`, plus `no_common_language` when they share no language; a unit
+  costs `unit_per_person` times the family size plus the school km; "unplaced" costs
+  `unplaced_per_person` times the size. Fixed placements are kept and their cost added.
+- Pairs: a family may go to a host only when the pair rules hold (children, step-free access, pets,
+  smoking, availability, school distance, not forbidden) and the host's beds hold the family.
+- Host constraints: at most `max_families` families (its slots) and at most its beds in persons.
+- Unit constraints: at most the unit's beds in persons.
+
+Costs are rounded to integers at a power-of-ten scale (`_scale`); the reported bound is widened by
+every rounding (`_rounding`), so OPTIMAL is a claim about the real costs, not the rounded ones.
+
+How it is solved
+----------------
+1. The relaxation: hosts keep their slots, units and beds are ignored; a family's fallback is its
+   cheapest unit or being unplaced. That is an assignment problem: OR-Tools' min-cost flow solves it
+   on a restricted set of pairs, and every left-out pair is priced (families without a schooled child
+   class by class) until none would lower it. If that answer also fits every host's and unit's beds,
+   it is optimal for the whole instance.
+2. Otherwise beds bind. Column generation on the LP relaxation (HiGHS through SciPy) gives a value
+   u_f for each family's "exactly one place". With those values every host chooses its best set of
+   families (slots and beds, solved exactly) and every unit its best set (a knapsack, solved
+   exactly); the sum is a lower bound for the whole instance (`_family_lagrange`), much tighter
+   than the LP's.
+3. A first solution comes from the LP, repaired and improved (`_improve`: insertions into free room,
+   one-for-one ejections). HiGHS then solves the exact model on each family's nearest pairs (two
+   quick stages with branch-and-bound node limits), and finally on every pair of the instance whose
+   reduced cost is within the gap between the best solution and the bound: no other pair can be in a
+   better solution, so when that model is solved to optimality, the solution is optimal.
+
+Work is limited by counts (rounds, nodes), not by the clock, so the same input gives the same answer
+under any machine load; the clock only stops a search that would overrun the time limit.
+
+Names: `cols` holds the columns (family–host pairs in use, costs in integers at `cols.scale`);
+`host_price` is the price of a host's slot, `bed_price` of a host's bed, `unit_price` of a unit's
+bed, `fallback` a family's cost when it has no host.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -26,7 +51,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 from matching import candidates as C
 from matching.geo import haversine_km
@@ -39,29 +63,29 @@ FULL_PAIRS = 150_000          # up to this many pairs in all, no pricing: every 
 K_SCHOOLED = 10               # first candidates per family with a schooled child
 K_NS = 8                      # first candidates per family without one
 ADD_PER_FAMILY = 16            # pairs added per family and pricing round
-CPSAT_MAX_PAIRS = 400_000     # CP-SAT is not given larger models (see the solver notes)
+OPTIMAL_REL_TOL = 1e-6        # OPTIMAL: the true bound, all rounding counted, is this close (as validate allows)
 
 
 @dataclass
-class _R:
+class _Relaxation:
     """One solve of the relaxation R: assignment, duals and a valid bound."""
 
     fam_host: np.ndarray      # host per family, -1: fallback
     cost: int                 # R's value on the arcs it had
-    D_h: np.ndarray           # host potentials (>= 0); v_h = -D_h
-    m_f: np.ndarray           # per family min over all its columns of c + D_h (incl. fallback)
+    host_price: np.ndarray    # price of a slot at each host (>= 0): minus the host's flow potential
+    fam_min: np.ndarray       # per family: least cost + host_price over all its options (fallback included)
     lb: int                   # valid lower bound on R (scaled units), for the whole instance
     certified: bool           # no negative reduced cost left: cost == lb
 
 
-class _Universe:
+class _Columns:
     """Every column of the instance: listed pairs, classes for the rest, and the restricted set in use."""
 
     def __init__(self, prep: C.Prep, scale: float, rng: np.random.Generator):
         self.p = prep
-        self.S = scale
+        self.scale = scale
         self.rng = rng
-        self.nF, self.nH = prep.n_fam, prep.n_host
+        self.n_fam, self.n_host = prep.n_fam, prep.n_host
         w = prep.inst.params.weights
         self.sch = C.schooled_pairs(prep)
         self.sch_c = self.to_int(self.sch.cost)
@@ -70,13 +94,13 @@ class _Universe:
         self.lang_int = int(self.to_int(np.array([w.no_common_language]))[0])
         self.ns_count = C.count_ns_pairs(self.cls)
         self.full = len(self.sch) + self.ns_count <= FULL_PAIRS
-        self.cap = np.maximum(prep.h_slots, 0)
+        self.slots = np.maximum(prep.h_slots, 0)
         self.unplaced_int = self.to_int(prep.unplaced_cost)
         self.u_int = np.where(np.isfinite(prep.u_cost), self.to_int(np.where(np.isfinite(prep.u_cost),
                                                                                prep.u_cost, 0.0)), _INF)
         # ns class bookkeeping for pricing
         cls = self.cls
-        self.fc_of = np.full(self.nF, -1, dtype=np.int64)
+        self.fc_of = np.full(self.n_fam, -1, dtype=np.int64)
         self.fc_of[cls.fams] = cls.fam_class
         self.cnt_cheap = (cls.compat & ~cls.nolang).sum(axis=1)
         self.cnt_dear = (cls.compat & cls.nolang).sum(axis=1)
@@ -108,271 +132,316 @@ class _Universe:
 
     def to_int(self, x: np.ndarray) -> np.ndarray:
         """Costs in the solver's integer units."""
-        return np.rint(np.asarray(x, dtype=float) * self.S).astype(np.int64)
+        return np.rint(np.asarray(x, dtype=float) * self.scale).astype(np.int64)
 
     def _set(self, f, h, c, cf) -> None:
-        self.af, self.ah, self.ac, self.acf = f, h, c, cf
+        self.pair_fam, self.pair_host, self.pair_cost, self.pair_real = f, h, c, cf
 
     def add(self, f, h, c, cf) -> None:
         """Add pairs to the restricted set."""
-        self._set(np.concatenate([self.af, f]), np.concatenate([self.ah, h]),
-                  np.concatenate([self.ac, c]), np.concatenate([self.acf, cf]))
+        self._set(np.concatenate([self.pair_fam, f]), np.concatenate([self.pair_host, h]),
+                  np.concatenate([self.pair_cost, c]), np.concatenate([self.pair_real, cf]))
 
 
 def _scale(prep: C.Prep) -> float:
-    """A power of ten so that integer costs, and their sum, stay exact in a double.
+    """A power of ten so that integer costs, and their sums, fit in int64 with min-cost flow's headroom.
 
-    At most 10**6 per unit (a millimetre per km): CP-SAT's LP mis-proved bounds with 10**9.
+    At most 10**6 per unit (a millimetre per km). With extreme weights it is coarser: the rounding
+    is then accounted for in the bound (`_rounding`).
     """
     w = prep.inst.params.weights
     kids = max([sum(c for _, c in sc) for sc in prep.f_schools] or [0])
     worst = max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
                  float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
                  w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
-    k = math.floor(math.log10(2.0 ** 52 / (worst * max(1, prep.n_fam + 1))))
-    return 10.0 ** max(0, min(6, k))
+    # Min-cost flow reports BAD_COST_RANGE unless costs times path length times node count fit in int64;
+    # an augmenting path alternates between families and hosts, so it has at most 2 n_fam + 1 arcs.
+    k = math.floor(math.log10(2.0 ** 61 / (worst * (2 * prep.n_fam + 1) * (prep.n_fam + prep.n_host + 2))))
+    return 10.0 ** max(-12, min(6, k))
+
+
+def _rounding(cols: _Columns) -> float:
+    """An upper bound, in the spec's units, on how far the integer costs of any solution can be from its
+    real costs: each family's largest rounding error over all its options, summed."""
+    def err(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.abs(x * cols.scale - np.rint(x * cols.scale)) / cols.scale
+
+    p = cols.p
+    per = err(p.unplaced_cost)
+    if len(cols.sch):
+        np.maximum.at(per, cols.sch.f, err(cols.sch.cost))
+    if len(cols.cls.fams):
+        lang = float(err(np.array([p.inst.params.weights.no_common_language]))[0])
+        per[cols.cls.fams] = np.maximum(per[cols.cls.fams], lang)
+    if p.u_cost.shape[1]:
+        per = np.maximum(per, np.where(np.isfinite(p.u_cost), err(np.where(np.isfinite(p.u_cost), p.u_cost, 0)),
+                                       0).max(axis=1))
+    # Float sums of the real costs are themselves inexact: a relative 1e-15 per term is ample.
+    return float(per.sum()) * (1 + 1e-9) + 1e-15 * float(p.unplaced_cost.sum() + abs(p.fixed_cost))
 
 
 # --------------------------------------------------------------------------- flow and duals
 
 
-def _flow(U: _Universe, fb: np.ndarray, active: np.ndarray | None = None,
+def _flow(cols: _Columns, fallback: np.ndarray, active: np.ndarray | None = None,
           costs: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Solve R on the restricted pairs; returns the arc index per family (-1: fallback) and the cost."""
-    ac = U.ac if costs is None else costs
-    nF, nH = U.nF, U.nH
-    act = np.ones(nF, dtype=np.int64) if active is None else active.astype(np.int64)
-    m = len(U.af)
-    T = nF + nH
-    used_h = np.unique(U.ah)
+    ac = cols.pair_cost if costs is None else costs
+    n_fam, n_host = cols.n_fam, cols.n_host
+    act = np.ones(n_fam, dtype=np.int64) if active is None else active.astype(np.int64)
+    m = len(cols.pair_fam)
+    sink = n_fam + n_host
+    used_h = np.unique(cols.pair_host)
     smcf = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([U.af, np.arange(nF), nF + used_h]).astype(np.int32)
-    heads = np.concatenate([nF + U.ah, np.full(nF, T), np.full(len(used_h), T)]).astype(np.int32)
-    caps = np.concatenate([np.ones(m + nF, dtype=np.int64), U.cap[used_h]])
-    arc_costs = np.concatenate([ac, fb, np.zeros(len(used_h), dtype=np.int64)])
+    tails = np.concatenate([cols.pair_fam, np.arange(n_fam), n_fam + used_h]).astype(np.int32)
+    heads = np.concatenate([n_fam + cols.pair_host, np.full(n_fam, sink), np.full(len(used_h), sink)]).astype(np.int32)
+    caps = np.concatenate([np.ones(m + n_fam, dtype=np.int64), cols.slots[used_h]])
+    arc_costs = np.concatenate([ac, fallback, np.zeros(len(used_h), dtype=np.int64)])
     smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, arc_costs)
-    sup = np.zeros(T + 1, dtype=np.int64)
-    sup[:nF] = act
-    sup[T] = -int(act.sum())
-    smcf.set_nodes_supplies(np.arange(T + 1, dtype=np.int32), sup)
+    sup = np.zeros(sink + 1, dtype=np.int64)
+    sup[:n_fam] = act
+    sup[sink] = -int(act.sum())
+    smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), sup)
     st = smcf.solve()
     if st != smcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {st}")
     fl = smcf.flows(np.arange(m, dtype=np.int32))
-    fam_arc = np.full(nF, -1, dtype=np.int64)
+    fam_arc = np.full(n_fam, -1, dtype=np.int64)
     sel = np.flatnonzero(fl > 0)
-    fam_arc[U.af[sel]] = sel
+    fam_arc[cols.pair_fam[sel]] = sel
     fb_used = (fam_arc < 0) & (act > 0)
-    return fam_arc, int(ac[sel].sum() + fb[fb_used].sum())
+    return fam_arc, int(ac[sel].sum() + fallback[fb_used].sum())
 
 
-def _potentials(U: _Universe, fb: np.ndarray, fam_arc: np.ndarray,
+def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
                 costs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Shortest distances to the sink in R's residual graph: D_f per family, D_h per host (Bellman-Ford)."""
-    nF, nH = U.nF, U.nH
-    ac_all = U.ac if costs is None else costs
-    assigned = np.zeros(len(U.af), dtype=bool)
+    """Shortest distances to the sink in R's residual graph: fam_dist per family, host_price per host (Bellman-Ford)."""
+    n_fam, n_host = cols.n_fam, cols.n_host
+    ac_all = cols.pair_cost if costs is None else costs
+    assigned = np.zeros(len(cols.pair_fam), dtype=bool)
     assigned[fam_arc[fam_arc >= 0]] = True
-    load = np.bincount(U.ah[assigned], minlength=nH)
-    full = load >= U.cap
-    D_h = np.where(full & (load > 0), _INF, 0).astype(np.int64)
+    load = np.bincount(cols.pair_host[assigned], minlength=n_host)
+    full = load >= cols.slots
+    host_price = np.where(full & (load > 0), _INF, 0).astype(np.int64)
     bypassed = fam_arc < 0
-    D_f = np.where(bypassed, _INF, fb).astype(np.int64)
+    fam_dist = np.where(bypassed, _INF, fallback).astype(np.int64)
     ua = np.flatnonzero(~assigned)
-    uf, uh, uc = U.af[ua], U.ah[ua], ac_all[ua]       # sorted by family already (U keeps it sorted)
+    uf, uh, uc = cols.pair_fam[ua], cols.pair_host[ua], ac_all[ua]
     o = np.argsort(uf, kind="stable")
     uf, uh, uc = uf[o], uh[o], uc[o]
     seg_f, seg_start = np.unique(uf, return_index=True)
     ai = np.flatnonzero(assigned)
-    af, ah, ac = U.af[ai], U.ah[ai], ac_all[ai]
+    af, ah, ac = cols.pair_fam[ai], cols.pair_host[ai], ac_all[ai]
     full_arc = full[ah]
     af, ah, ac = af[full_arc], ah[full_arc], ac[full_arc]
-    for _ in range(nF + nH + 2):
+    for _ in range(n_fam + n_host + 2):
         if len(uf):
-            val = np.minimum(uc + D_h[uh], _INF)
+            val = np.minimum(uc + host_price[uh], _INF)
             best = np.minimum.reduceat(val, seg_start)
-            new_f = D_f.copy()
-            new_f[seg_f] = np.minimum(D_f[seg_f], best)
+            new_f = fam_dist.copy()
+            new_f[seg_f] = np.minimum(fam_dist[seg_f], best)
         else:
-            new_f = D_f
-        new_h = D_h.copy()
+            new_f = fam_dist
+        new_h = host_price.copy()
         if len(af):
             np.minimum.at(new_h, ah, np.minimum(new_f[af] - ac, _INF))
-        if np.array_equal(new_f, D_f) and np.array_equal(new_h, D_h):
+        if np.array_equal(new_f, fam_dist) and np.array_equal(new_h, host_price):
             break
-        D_f, D_h = new_f, new_h
-    return D_f, np.maximum(D_h, 0)
+        fam_dist, host_price = new_f, new_h
+    return fam_dist, np.maximum(host_price, 0)
 
 
-def _column_min(U: _Universe, fb: np.ndarray, D_h: np.ndarray) -> np.ndarray:
-    """Per family, the least c + D_h over every feasible host of the whole instance, and the fallback."""
-    m = fb.copy()
-    sch = U.sch
+def _column_min(cols: _Columns, fallback: np.ndarray, host_price: np.ndarray) -> np.ndarray:
+    """Per family, the least c + host_price over every feasible host of the whole instance, and the fallback."""
+    m = fallback.copy()
+    sch = cols.sch
     if len(sch):
-        val = U.sch_c + D_h[sch.h]
-        seg_f, seg_start = U.sch_seg
+        val = cols.sch_c + host_price[sch.h]
+        seg_f, seg_start = cols.sch_seg
         m[seg_f] = np.minimum(m[seg_f], np.minimum.reduceat(val, seg_start))
-    cls = U.cls
+    cls = cols.cls
     if len(cls.fams) and cls.compat.shape[1]:
-        hmin = _class_min_D(U, D_h)
-        val = _class_row_min(U, hmin)
+        hmin = _class_min_price(cols, host_price)
+        val = _class_row_min(cols, hmin)
         m[cls.fams] = np.minimum(m[cls.fams], val[cls.fam_class])
     return m
 
 
-def _column_min_mu(U: _Universe, fb: np.ndarray, D_h: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """As _column_min, with host beds priced at mu per person (Lagrange prices for multi-family hosts)."""
-    if not mu.any():
-        return _column_min(U, fb, D_h)
-    p = U.p
-    m = fb.copy()
-    sch = U.sch
+def _column_min_mu(cols: _Columns, fallback: np.ndarray, host_price: np.ndarray, bed_price: np.ndarray) -> np.ndarray:
+    """As _column_min, with host beds priced at bed_price per person (Lagrange prices for multi-family hosts)."""
+    if not bed_price.any():
+        return _column_min(cols, fallback, host_price)
+    p = cols.p
+    m = fallback.copy()
+    sch = cols.sch
     if len(sch):
-        val = U.sch_c + D_h[sch.h] + mu[sch.h] * p.f_size[sch.f]
-        seg_f, seg_start = U.sch_seg
+        val = cols.sch_c + host_price[sch.h] + bed_price[sch.h] * p.f_size[sch.f]
+        seg_f, seg_start = cols.sch_seg
         m[seg_f] = np.minimum(m[seg_f], np.minimum.reduceat(val, seg_start))
-    cls = U.cls
+    cls = cols.cls
     if len(cls.fams) and cls.compat.shape[1]:
         fc_size = np.array([p.f_size[mem[0]] for mem in cls.fc_members], dtype=np.int64)
         best = np.full(len(fc_size), _INF, dtype=np.int64)
         for size in np.unique(fc_size).tolist():
-            hmin = _class_min_D(U, D_h + mu * size)
+            hmin = _class_min_price(cols, host_price + bed_price * size)
             rows = fc_size == size
-            best[rows] = _class_row_min(U, hmin)[rows]
+            best[rows] = _class_row_min(cols, hmin)[rows]
         m[cls.fams] = np.minimum(m[cls.fams], best[cls.fam_class])
     return m
 
 
-def _class_row(U: _Universe, fc: int, hmin: np.ndarray) -> np.ndarray:
+def _class_row(cols: _Columns, fc: int, hmin: np.ndarray) -> np.ndarray:
     """c + min D over each host class for family class fc (_INF where incompatible)."""
-    cls = U.cls
-    return np.where(cls.compat[fc], np.where(cls.nolang[fc], U.lang_int, 0) + hmin, _INF)
+    cls = cols.cls
+    return np.where(cls.compat[fc], np.where(cls.nolang[fc], cols.lang_int, 0) + hmin, _INF)
 
 
-def _class_row_min(U: _Universe, hmin: np.ndarray) -> np.ndarray:
+def _class_row_min(cols: _Columns, hmin: np.ndarray) -> np.ndarray:
     """Per family class, the least c + min D over its compatible host classes.
 
     Most host classes keep a free host (min D = 0), so only the others are looked at column by column;
     the rest is answered by counts of cheap and dear compatible classes taken once.
     """
-    cls = U.cls
+    cls = cols.cls
     n_fc, n_hc = cls.compat.shape
     P = np.flatnonzero(hmin > 0)
     if len(P) * 2 > n_hc:
         out = np.full(n_fc, _INF, dtype=np.int64)
         step = max(1, 2_000_000 // max(1, n_hc))
         for a in range(0, n_fc, step):
-            blk = np.where(cls.nolang[a:a + step], U.lang_int, 0) + hmin[None, :]
+            blk = np.where(cls.nolang[a:a + step], cols.lang_int, 0) + hmin[None, :]
             out[a:a + step] = np.where(cls.compat[a:a + step], blk, _INF).min(axis=1)
         return out
     cp, nlp = cls.compat[:, P], cls.nolang[:, P]
-    cheap_left = U.cnt_cheap - (cp & ~nlp).sum(axis=1)
-    dear_left = U.cnt_dear - (cp & nlp).sum(axis=1)
-    base = np.where(cheap_left > 0, 0, np.where(dear_left > 0, U.lang_int, _INF)).astype(np.int64)
+    cheap_left = cols.cnt_cheap - (cp & ~nlp).sum(axis=1)
+    dear_left = cols.cnt_dear - (cp & nlp).sum(axis=1)
+    base = np.where(cheap_left > 0, 0, np.where(dear_left > 0, cols.lang_int, _INF)).astype(np.int64)
     if len(P):
-        pm = np.where(cp, np.where(nlp, U.lang_int, 0) + hmin[P][None, :], _INF).min(axis=1)
+        pm = np.where(cp, np.where(nlp, cols.lang_int, 0) + hmin[P][None, :], _INF).min(axis=1)
         base = np.minimum(base, pm)
     return base
 
 
-def _class_min_D(U: _Universe, D_h: np.ndarray) -> np.ndarray:
-    n_hc = U.cls.compat.shape[1]
+def _class_min_price(cols: _Columns, host_price: np.ndarray) -> np.ndarray:
+    n_hc = cols.cls.compat.shape[1]
     out = np.full(n_hc, _INF, dtype=np.int64)
-    if len(U.hc_hosts):
-        nonempty = np.flatnonzero(np.diff(np.append(U.hc_start, len(U.hc_hosts))) > 0)
-        red = np.minimum.reduceat(D_h[U.hc_hosts], U.hc_start[nonempty])
+    if len(cols.hc_hosts):
+        nonempty = np.flatnonzero(np.diff(np.append(cols.hc_start, len(cols.hc_hosts))) > 0)
+        red = np.minimum.reduceat(host_price[cols.hc_hosts], cols.hc_start[nonempty])
         out[nonempty] = red
     return out
 
 
-def _price(U: _Universe, D_f: np.ndarray, fb: np.ndarray, D_h: np.ndarray) -> int:
+def _price(cols: _Columns, fam_dist: np.ndarray, fallback: np.ndarray, host_price: np.ndarray) -> int:
     """Add left-out pairs with a negative reduced cost; returns how many were added."""
-    u = np.minimum(D_f, fb)
+    return _price_at(cols, np.minimum(fam_dist, fallback), host_price, None)
+
+
+def _price_at(cols: _Columns, u: np.ndarray, host_price: np.ndarray, bed_price: np.ndarray | None, tol: int = 0) -> int:
+    """Add left-out pairs whose cost plus host prices (host_price per family, bed_price per person) is below u - tol."""
     added = 0
-    sch = U.sch
+    sch = cols.sch
+    size = cols.p.f_size
     if len(sch):
-        neg = (~U.sch_in) & (U.sch_c + D_h[sch.h] < u[sch.f])
+        price = host_price[sch.h] if bed_price is None else host_price[sch.h] + bed_price[sch.h] * size[sch.f]
+        neg = (~cols.sch_in) & (cols.sch_c + price < u[sch.f] - tol)
         idx = np.flatnonzero(neg)
         if len(idx):
             # At most ADD_PER_FAMILY per family, the most negative first.
-            r = (U.sch_c + D_h[sch.h] - u[sch.f])[idx]
+            r = (cols.sch_c + price - u[sch.f])[idx]
             o = np.lexsort((r, sch.f[idx]))
             idx = idx[o]
             start = np.searchsorted(sch.f[idx], sch.f[idx])
             idx = idx[(np.arange(len(idx)) - start) < ADD_PER_FAMILY]
-            U.sch_in[idx] = True
-            U.add(sch.f[idx], sch.h[idx], U.sch_c[idx], sch.cost[idx])
+            cols.sch_in[idx] = True
+            cols.add(sch.f[idx], sch.h[idx], cols.sch_c[idx], sch.cost[idx])
             added += len(idx)
-    cls = U.cls
+    cls = cols.cls
     if len(cls.fams) and cls.compat.shape[1]:
-        hmin = _class_min_D(U, D_h)
-        mfc = _class_row_min(U, hmin)
-        viol = cls.fams[u[cls.fams] > mfc[cls.fam_class]]
-        w_lang = U.p.inst.params.weights.no_common_language
-        present = set((U.af[np.isin(U.af, viol)] * U.nH + U.ah[np.isin(U.af, viol)]).tolist()) if len(viol) else set()
-        fs, hs, cs, cfs = [], [], [], []
-        for f in viol.tolist():
-            fc = U.fc_of[f]
-            vf = _class_row(U, fc, hmin)
-            hcs = np.flatnonzero(vf < u[f])
-            if not len(hcs):
-                continue
-            # The best classes (ties broken at random), one improving host from each, picked at random
-            # so that families of one kind do not all queue for the same hosts.
-            if len(hcs) > 2 * ADD_PER_FAMILY:
-                hcs = hcs[np.argpartition(vf[hcs] + U.rng.random(len(hcs)) * 0.5, 2 * ADD_PER_FAMILY)
-                          [:2 * ADD_PER_FAMILY]]
-            got = 0
-            for c in hcs.tolist():
-                mem = cls.hc_members[c]
-                cost_c = U.lang_int if cls.nolang[fc, c] else 0
-                ok = mem[cost_c + D_h[mem] < u[f]]
-                if not len(ok):
-                    continue
-                for h in ok[U.rng.permutation(len(ok))[:2]].tolist():
-                    if f * U.nH + h in present:
-                        continue
-                    fs.append(f)
-                    hs.append(h)
-                    cs.append(cost_c)
-                    cfs.append(w_lang if cost_c else 0.0)
-                    got += 1
-                if got >= ADD_PER_FAMILY:
-                    break
-        if fs:
-            U.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), np.array(cs, dtype=np.int64),
-                  np.array(cfs, dtype=float))
-            added += len(fs)
+        if bed_price is None or not bed_price.any():
+            added += _price_ns(cols, u - tol, host_price, cls.fams)
+        else:
+            for s_ in np.unique(size[cls.fams]).tolist():
+                added += _price_ns(cols, u - tol, host_price + bed_price * s_, cls.fams[size[cls.fams] == s_])
     if added:
-        o = np.argsort(U.af, kind="stable")
-        U._set(U.af[o], U.ah[o], U.ac[o], U.acf[o])
+        o = np.argsort(cols.pair_fam, kind="stable")
+        cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
     return added
 
 
-def _solve_R(U: _Universe, fb: np.ndarray, deadline: float, progress, frac: tuple[float, float],
-             active: np.ndarray | None = None, max_rounds: int = 10_000) -> _R:
+def _price_ns(cols: _Columns, u: np.ndarray, host_price: np.ndarray, fams: np.ndarray) -> int:
+    """Pricing for families without a schooled child (`fams`), class by class; returns pairs added."""
+    cls = cols.cls
+    added = 0
+    hmin = _class_min_price(cols, host_price)
+    mfc = _class_row_min(cols, hmin)
+    viol = fams[u[fams] > mfc[cols.fc_of[fams]]]
+    w_lang = cols.p.inst.params.weights.no_common_language
+    mine = np.isin(cols.pair_fam, viol)
+    present = set((cols.pair_fam[mine] * cols.n_host + cols.pair_host[mine]).tolist())
+    fs, hs, cs, cfs = [], [], [], []
+    for f in viol.tolist():
+        fc = cols.fc_of[f]
+        vf = _class_row(cols, fc, hmin)
+        hcs = np.flatnonzero(vf < u[f])
+        if not len(hcs):
+            continue
+        # The best classes (ties broken at random), one improving host from each, picked at random
+        # so that families of one kind do not all queue for the same hosts.
+        if len(hcs) > 2 * ADD_PER_FAMILY:
+            hcs = hcs[np.argpartition(vf[hcs] + cols.rng.random(len(hcs)) * 0.5, 2 * ADD_PER_FAMILY)
+                      [:2 * ADD_PER_FAMILY]]
+        got = 0
+        for c in hcs.tolist():
+            mem = cls.hc_members[c]
+            cost_c = cols.lang_int if cls.nolang[fc, c] else 0
+            ok = mem[cost_c + host_price[mem] < u[f]]
+            if not len(ok):
+                continue
+            for h in ok[cols.rng.permutation(len(ok))[:2]].tolist():
+                if f * cols.n_host + h in present:
+                    continue
+                fs.append(f)
+                hs.append(h)
+                cs.append(cost_c)
+                cfs.append(w_lang if cost_c else 0.0)
+                got += 1
+            if got >= ADD_PER_FAMILY:
+                break
+    if fs:
+        cols.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), np.array(cs, dtype=np.int64),
+              np.array(cfs, dtype=float))
+        added += len(fs)
+    return added
+
+
+def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, progress, frac: tuple[float, float],
+             active: np.ndarray | None = None, max_rounds: int = 10_000) -> _Relaxation:
     """R to optimality by pricing (or until the deadline), with its bound for the whole instance.
 
     Families not `active` (already placed in units) take no part; the bound then leaves them out.
     """
     rounds = 0
-    act = np.ones(U.nF, dtype=bool) if active is None else active
+    act = np.ones(cols.n_fam, dtype=bool) if active is None else active
     while True:
         rounds += 1
-        fam_arc, cost = _flow(U, fb, act)
-        D_f, D_h = _potentials(U, fb, fam_arc)
-        if U.full:
+        fam_arc, cost = _flow(cols, fallback, act)
+        fam_dist, host_price = _potentials(cols, fallback, fam_arc)
+        if cols.full:
             added = 0
         else:
-            added = _price(U, np.where(act, D_f, -_INF), fb, D_h)
+            added = _price(cols, np.where(act, fam_dist, -_INF), fallback, host_price)
         _report(progress, frac[0] + (frac[1] - frac[0]) * min(0.9, rounds / 6),
-                f"assignment round {rounds}: {len(U.af)} pairs, {added} added", None)
+                f"assignment round {rounds}: {len(cols.pair_fam)} pairs, {added} added", None)
         if added == 0 or time.perf_counter() > deadline or rounds >= max_rounds:
             break
-    m_f = _column_min(U, fb, D_h)
-    lb = int(m_f[act].sum() - (U.cap * D_h).sum())
-    fam_host = np.where(fam_arc >= 0, U.ah[np.maximum(fam_arc, 0)], -1) if len(U.ah) else np.full(U.nF, -1)
-    return _R(fam_host=fam_host, cost=cost, D_h=D_h, m_f=m_f, lb=lb, certified=(added == 0 and lb == cost))
+    fam_min = _column_min(cols, fallback, host_price)
+    lb = int(fam_min[act].sum() - (cols.slots * host_price).sum())
+    fam_host = (np.where(fam_arc >= 0, cols.pair_host[np.maximum(fam_arc, 0)], -1) if len(cols.pair_host)
+                else np.full(cols.n_fam, -1))
+    return _Relaxation(fam_host=fam_host, cost=cost, host_price=host_price, fam_min=fam_min, lb=lb,
+                       certified=(added == 0 and lb == cost))
 
 
 def _report(progress, frac: float, msg: str, best: float | None) -> None:
@@ -386,26 +455,26 @@ def _report(progress, frac: float, msg: str, best: float | None) -> None:
 # --------------------------------------------------------------------------- fallback, feasibility, repair
 
 
-def _fallback(U: _Universe, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each family's fallback cost with unit beds priced at lam per person, and which unit (-1: unplaced)."""
-    fb = U.unplaced_int.copy()
-    unit = np.full(U.nF, -1, dtype=np.int64)
-    if U.u_int.shape[1]:
-        uc = np.where(U.u_int >= _INF, _INF, U.u_int + lam[None, :] * U.p.f_size[:, None])
+def _fallback(cols: _Columns, unit_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each family's fallback cost with unit beds priced at unit_price per person, and which unit (-1: unplaced)."""
+    fallback = cols.unplaced_int.copy()
+    unit = np.full(cols.n_fam, -1, dtype=np.int64)
+    if cols.u_int.shape[1]:
+        uc = np.where(cols.u_int >= _INF, _INF, cols.u_int + unit_price[None, :] * cols.p.f_size[:, None])
         best = uc.argmin(axis=1)
-        bc = uc[np.arange(U.nF), best]
-        take = bc < fb
-        fb = np.where(take, bc, fb)
+        bc = uc[np.arange(cols.n_fam), best]
+        take = bc < fallback
+        fallback = np.where(take, bc, fallback)
         unit = np.where(take, best, -1)
-    return fb.astype(np.int64), unit
+    return fallback.astype(np.int64), unit
 
 
-def _repair(U: _Universe, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _repair(cols: _Columns, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A feasible solution from R's: overfull multi-family hosts shed families, units filled by value."""
-    p = U.p
+    p = cols.p
     fam_host = fam_host.copy()
     sizes = p.f_size
-    load = np.bincount(fam_host[fam_host >= 0], weights=sizes[fam_host >= 0], minlength=U.nH)
+    load = np.bincount(fam_host[fam_host >= 0], weights=sizes[fam_host >= 0], minlength=cols.n_host)
     for h in np.flatnonzero((load > 0) & (load > p.h_beds)).tolist():
         fs = np.flatnonzero(fam_host == h)
         for f in fs[np.argsort(-sizes[fs])].tolist():
@@ -413,46 +482,46 @@ def _repair(U: _Universe, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarray]
                 break
             fam_host[f] = -1
             load[h] -= sizes[f]
-    fam_unit = np.full(U.nF, -1, dtype=np.int64)
+    fam_unit = np.full(cols.n_fam, -1, dtype=np.int64)
     left = p.u_beds.copy()
     rest = np.flatnonzero(fam_host < 0)
-    if len(rest) and U.u_int.shape[1]:
-        gain = U.unplaced_int[rest][:, None] - U.u_int[rest]
+    if len(rest) and cols.u_int.shape[1]:
+        gain = cols.unplaced_int[rest][:, None] - cols.u_int[rest]
         best = gain.max(axis=1)
         order = rest[np.argsort(-best / sizes[rest], kind="stable")]
         for f in order.tolist():
-            cand = np.flatnonzero((U.u_int[f] < U.unplaced_int[f]) & (left >= sizes[f]))
+            cand = np.flatnonzero((cols.u_int[f] < cols.unplaced_int[f]) & (left >= sizes[f]))
             if len(cand):
-                u = int(cand[np.argmin(U.u_int[f, cand])])
+                u = int(cand[np.argmin(cols.u_int[f, cand])])
                 fam_unit[f] = u
                 left[u] -= sizes[f]
     return fam_host, fam_unit
 
 
-def _value(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> int:
+def _value(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray) -> int:
     """The integer objective (free families only) of a solution given by host and unit per family."""
-    pos = _arc_lookup(U, fam_host)
-    tot = int(U.ac[pos[fam_host >= 0]].sum())
+    pos = _arc_lookup(cols, fam_host)
+    tot = int(cols.pair_cost[pos[fam_host >= 0]].sum())
     un = (fam_host < 0) & (fam_unit >= 0)
-    tot += int(U.u_int[np.flatnonzero(un), fam_unit[un]].sum())
-    tot += int(U.unplaced_int[(fam_host < 0) & (fam_unit < 0)].sum())
+    tot += int(cols.u_int[np.flatnonzero(un), fam_unit[un]].sum())
+    tot += int(cols.unplaced_int[(fam_host < 0) & (fam_unit < 0)].sum())
     return tot
 
 
-def _arc_lookup(U: _Universe, fam_host: np.ndarray) -> np.ndarray:
+def _arc_lookup(cols: _Columns, fam_host: np.ndarray) -> np.ndarray:
     """Index in the restricted set of each family's (family, host) pair; -1 when unhosted."""
-    key = U.af * U.nH + U.ah
+    key = cols.pair_fam * cols.n_host + cols.pair_host
     o = np.argsort(key)
-    want = np.arange(U.nF) * U.nH + np.maximum(fam_host, 0)
+    want = np.arange(cols.n_fam) * cols.n_host + np.maximum(fam_host, 0)
     pos = np.searchsorted(key[o], want)
     pos = np.minimum(pos, len(key) - 1) if len(key) else pos
     out = np.where(fam_host >= 0, o[pos] if len(key) else -1, -1)
     return out
 
 
-def _overfull(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> bool:
-    p = U.p
-    hl = np.bincount(fam_host[fam_host >= 0], weights=p.f_size[fam_host >= 0], minlength=U.nH)
+def _overfull(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray) -> bool:
+    p = cols.p
+    hl = np.bincount(fam_host[fam_host >= 0], weights=p.f_size[fam_host >= 0], minlength=cols.n_host)
     if ((hl > 0) & (hl > p.h_beds)).any():
         return True
     if len(p.u_beds):
@@ -464,75 +533,6 @@ def _overfull(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> bool:
 # --------------------------------------------------------------------------- CP-SAT on the joint model
 
 
-def _cpsat(U: _Universe, arcs: np.ndarray, hint: tuple[np.ndarray, np.ndarray], time_limit: float,
-           workers: int, lower: int) -> tuple[str, np.ndarray, np.ndarray, int, int] | None:
-    """Joint model over the given restricted arcs and every unit column; returns status, solution, value, bound."""
-    p = U.p
-    nF = U.nF
-    m = cp_model.CpModel()
-    af, ah, ac = U.af[arcs], U.ah[arcs], U.ac[arcs]
-    x = [m.new_bool_var("") for _ in range(len(arcs))]
-    fu_f, fu_u = np.nonzero(U.u_int < U.unplaced_int[:, None])
-    z = [m.new_bool_var("") for _ in range(len(fu_f))]
-    by_f: list[list] = [[] for _ in range(nF)]
-    for i, f in enumerate(af.tolist()):
-        by_f[f].append(x[i])
-    for i, f in enumerate(fu_f.tolist()):
-        by_f[f].append(z[i])
-    for lits in by_f:
-        if len(lits) > 1:
-            m.add_at_most_one(lits)
-    order = np.argsort(ah, kind="stable")
-    hs, starts = np.unique(ah[order], return_index=True)
-    ends = np.append(starts[1:], len(order)) if len(starts) else starts
-    for h, a, b in zip(hs.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        idx = order[a:b]
-        sz = p.f_size[af[idx]]
-        if p.h_slots[h] < len(idx):
-            if p.h_slots[h] == 1:
-                m.add_at_most_one([x[i] for i in idx.tolist()])
-            else:
-                m.add(sum(x[i] for i in idx.tolist()) <= int(p.h_slots[h]))
-        if np.sort(sz)[::-1][:max(0, int(p.h_slots[h]))].sum() > p.h_beds[h]:
-            m.add(sum(int(s) * x[i] for s, i in zip(sz.tolist(), idx.tolist(), strict=True)) <= int(p.h_beds[h]))
-    for u in range(len(p.u_beds)):
-        sel = np.flatnonzero(fu_u == u)
-        if p.f_size[fu_f[sel]].sum() > p.u_beds[u]:
-            m.add(sum(int(p.f_size[fu_f[i]]) * z[i] for i in sel.tolist()) <= int(p.u_beds[u]))
-    base = int(U.unplaced_int.sum())
-    coef_x = (ac - U.unplaced_int[af]).tolist()
-    coef_z = (U.u_int[fu_f, fu_u] - U.unplaced_int[fu_f]).tolist()
-    obj = sum(c * v for c, v in zip(coef_x, x, strict=True)) + sum(c * v for c, v in zip(coef_z, z, strict=True))
-    m.minimize(obj)
-    hh, hu = hint
-    hint_arc = {(int(f), int(h)) for f, h in enumerate(hh.tolist()) if h >= 0}
-    for i, (f, h) in enumerate(zip(af.tolist(), ah.tolist(), strict=True)):
-        m.add_hint(x[i], (f, h) in hint_arc)
-    for i, (f, u) in enumerate(zip(fu_f.tolist(), fu_u.tolist(), strict=True)):
-        m.add_hint(z[i], hh[f] < 0 and hu[f] == u)
-    s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(0.5, time_limit)
-    s.parameters.num_workers = max(1, workers)
-    if workers == 2:
-        # The default 2-worker portfolio has no max_lp worker and never closes the bound.
-        for name in ("default_lp", "max_lp"):
-            s.parameters.subsolvers.append(name)
-    elif workers <= 1:
-        s.parameters.linearization_level = 2
-    st = s.solve(m)
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    fam_host = np.full(nF, -1, dtype=np.int64)
-    fam_unit = np.full(nF, -1, dtype=np.int64)
-    xv = np.array([s.boolean_value(v) for v in x], dtype=bool) if x else np.zeros(0, bool)
-    zv = np.array([s.boolean_value(v) for v in z], dtype=bool) if z else np.zeros(0, bool)
-    fam_host[af[xv]] = ah[xv]
-    fam_unit[fu_f[zv]] = fu_u[zv]
-    value = base + int(round(s.objective_value))
-    bound = base + int(math.ceil(s.best_objective_bound - 1e-9))
-    return ("OPTIMAL" if st == cp_model.OPTIMAL else "FEASIBLE"), fam_host, fam_unit, value, bound
-
-
 # --------------------------------------------------------------------------- the solver
 
 
@@ -542,355 +542,59 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
     deadline = t0 + max(0.1, time_limit_s)
     _report(progress, 0.0, "preparing", None)
     prep = C.prepare(inst)
-    S = _scale(prep)
-    U = _Universe(prep, S, np.random.default_rng(12345))
-    nF = U.nF
-    _report(progress, 0.1, f"{len(U.sch)} school pairs, {U.ns_count} other pairs", None)
+    scale = _scale(prep)
+    cols = _Columns(prep, scale, np.random.default_rng(12345))
+    n_fam = cols.n_fam
+    _report(progress, 0.1, f"{len(cols.sch)} school pairs, {cols.ns_count} other pairs", None)
 
     status, bound_int, fam_host, fam_unit, value = "FEASIBLE", 0, None, None, None
-    if nF == 0:
+    if n_fam == 0:
         status, fam_host, fam_unit, value, bound_int = "OPTIMAL", np.zeros(0, np.int64), np.zeros(0, np.int64), 0, 0
     else:
-        lam = np.zeros(len(prep.u_beds), dtype=np.int64)
-        fb, fb_unit = _fallback(U, lam)
+        unit_price = np.zeros(len(prep.u_beds), dtype=np.int64)
+        fallback, fallback_unit = _fallback(cols, unit_price)
         # A little time is kept back for writing the solution and the reasons.
         end = deadline - min(2.0, 0.05 * time_limit_s)
-        r = _solve_R(U, fb, end, progress, (0.1, 0.5))
+        r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5))
         bound_int = r.lb
         fam_host = r.fam_host
-        fam_unit = np.where(fam_host < 0, fb_unit, -1)
-        if not _overfull(U, fam_host, fam_unit):
+        fam_unit = np.where(fam_host < 0, fallback_unit, -1)
+        if not _overfull(cols, fam_host, fam_unit):
             value = r.cost
             status = "OPTIMAL" if r.certified else "FEASIBLE"
-        elif not _host_beds_may_bind(U):
-            fam_host, fam_unit, value, bound_int, status = _benders(U, r, end, workers, progress)
         else:
-            fam_host, fam_unit, value, bound_int, status = _joint(U, r, lam, end, workers, progress)
+            fam_host, fam_unit, value, bound_int, status = _exact_multi(cols, r, end, workers, progress)
+        if status != "OPTIMAL":
+            # Whatever stopped the search, no single insertion or simple swap is left undone.
+            fam_host, fam_unit = _improve(cols, fam_host, fam_unit, end)
+            value = _value(cols, fam_host, fam_unit)
+            if value <= bound_int:
+                status, bound_int = "OPTIMAL", value
     _report(progress, 0.95, "writing the solution", None)
-    return _assemble(inst, U, fam_host, fam_unit, value, bound_int, status, t0)
+    return _assemble(inst, cols, fam_host, fam_unit, value, bound_int, status, t0)
 
 
-def _host_beds_may_bind(U: _Universe) -> bool:
-    """True when some host may take several families whose sizes together could exceed its beds."""
-    p = U.p
-    multi = np.flatnonzero(p.h_slots >= 2)
-    if not len(multi) or not U.nF:
-        return False
-    sizes = np.sort(p.f_size)
-    # The biggest family that fits each host, times its slots, against its beds.
-    k = np.searchsorted(sizes, p.h_beds[multi], side="right") - 1
-    biggest = np.where(k >= 0, sizes[np.maximum(k, 0)], 0)
-    return bool(np.any(biggest * np.minimum(p.h_slots[multi], U.nF) > p.h_beds[multi]))
+def _as_float(cols: _Columns, v: int) -> float:
+    return v / cols.scale + cols.p.fixed_cost
 
 
-def _narrow(U: _Universe, r: _R, keep: int = 6) -> _Universe:
-    """A view of U on the pairs that matter most at R's duals: each family's `keep` lowest reduced costs.
-
-    Used only to make cuts and incumbents quickly: cuts stay valid whatever pairs the flow saw, because
-    their family terms are minimised over every pair of the instance.
-    """
-    red = U.ac + r.D_h[U.ah] - r.m_f[U.af]
-    o = np.lexsort((red, U.af))
-    start = np.searchsorted(U.af[o], U.af[o])
-    sel = np.zeros(len(U.af), dtype=bool)
-    sel[o[(np.arange(len(o)) - start) < keep]] = True
-    sel |= red <= 0
-    on = r.fam_host >= 0
-    sel[_arc_lookup(U, r.fam_host)[on]] = True
-    V = copy.copy(U)
-    idx = np.flatnonzero(sel)
-    V._set(U.af[idx], U.ah[idx], U.ac[idx], U.acf[idx])
-    V.full = True
-    return V
-
-
-def _benders(U: _Universe, r: _R, deadline: float, workers: int, progress):
-    """Units bind, hosts take one family each (or beds cannot bind): Benders over who goes to units.
-
-    For any set Z of families in units, the rest is an assignment problem V(Z), and every pair of
-    potentials (D_h >= 0, u_f = min(unplaced_f, min_h c_fh + D_h)) gives the cut
-    V(Z) >= sum_{f not in Z} u_f - sum_h cap_h D_h. The master picks Z under the unit beds against
-    all cuts so far (a lower bound); the assignment for its Z is a feasible solution (an upper bound).
-    """
-    p = U.p
-    nF, n_u = U.nF, len(p.u_beds)
-    b = U.unplaced_int
-    best_h, best_u = _repair(U, r.fam_host)
-    ub = _value(U, best_h, best_u)
-    lb = r.lb
-    cuts: list[tuple[int, np.ndarray]] = []
-
-    def add_cut(D_h: np.ndarray) -> None:
-        m = _column_min(U, b, D_h)
-        cuts.append((int(m.sum() - (U.cap * D_h).sum()), m))
-
-    add_cut(r.D_h)
-    unit_min = U.u_int.min(axis=1) if n_u else np.full(nF, _INF)
-    # Lagrange prices on unit beds: each R(lam) gives potentials for a sharper cut.
-    lam = np.zeros(n_u, dtype=np.int64)
-    step_scale, cur, best_l = 1.0, r, r.lb
-    t_sub = 0.0
-    V = _narrow(U, r) if not U.full else U
-    # At most about a third of the time left goes to the prices; the rest to the Benders rounds.
-    lag_end = time.perf_counter() + 0.35 * max(0.0, deadline - time.perf_counter())
-    for _ in range(8):
-        if time.perf_counter() > lag_end or step_scale < 0.1:
-            break
-        fb, fb_unit = _fallback(U, lam)
-        sel = (cur.fam_host < 0) & (fb_unit >= 0)
-        g = np.bincount(fb_unit[sel], weights=p.f_size[sel], minlength=n_u) - p.u_beds
-        g = np.where((lam <= 0) & (g < 0), 0, g)
-        if not np.any(g):
-            break
-        lam = np.maximum(0, lam + np.rint(step_scale * (ub - best_l) / float((g ** 2).sum()) * g)).astype(np.int64)
-        fb, fb_unit = _fallback(U, lam)
-        t_r = time.perf_counter()
-        cur = _solve_R(V, fb, deadline, None, (0.5, 0.5), max_rounds=1)
-        t_sub = time.perf_counter() - t_r
-        l_val = cur.lb - int((lam * p.u_beds).sum())
-        if l_val > best_l:
-            best_l = l_val
-        else:
-            step_scale *= 0.5
-        add_cut(cur.D_h)
-        h2, u2 = _repair(U, cur.fam_host)
-        v2 = _value(U, h2, u2)
-        if v2 < ub:
-            ub, best_h, best_u = v2, h2, u2
-    lb = max(lb, best_l)
-    it = 0
-    while ub > lb and time.perf_counter() < deadline:
-        it += 1
-        mk = np.max(np.stack([c[1] for c in cuts]), axis=0)
-        cand = np.flatnonzero(mk > unit_min)
-        # Time is kept for the assignment that turns the master's choice into a solution.
-        res = _master(U, cuts, cand, deadline - time.perf_counter() - 1.5 * t_sub, workers,
-                      np.where(best_h < 0, best_u, -1))
-        if res is None:
-            break
-        fam_unit, m_val, m_bound, m_opt = res
-        lb = max(lb, m_bound)
-        _report(progress, min(0.9, 0.5 + 0.05 * it), f"units round {it}: bound {_as_float(U, lb):.3f}",
-                _as_float(U, ub))
-        if ub <= lb:
-            break
-        active = fam_unit < 0
-        # The narrow view first; if that does not close the gap, the full pair set with pricing.
-        rs = _solve_R(V if it == 1 else U, b, deadline, None, (0.5, 0.5), active=active,
-                      max_rounds=1 if it == 1 else 3)
-        fam_host = np.where(active, rs.fam_host, -1)
-        h2, u2 = _fill_units(U, fam_host, fam_unit)
-        v2 = _value(U, h2, u2)
-        if v2 < ub:
-            ub, best_h, best_u = v2, h2, u2
-        add_cut(rs.D_h)
-        if not m_opt:
-            break
-    status = "OPTIMAL" if ub <= lb else "FEASIBLE"
-    return best_h, best_u, ub, min(lb, ub), status
-
-
-def _fill_units(U: _Universe, fam_host: np.ndarray, fam_unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Put unplaced families into leftover unit beds where that is cheaper, biggest saving per bed first."""
-    p = U.p
-    fam_unit = fam_unit.copy()
-    if not len(p.u_beds):
-        return fam_host, fam_unit
-    used = np.bincount(fam_unit[fam_unit >= 0], weights=p.f_size[fam_unit >= 0], minlength=len(p.u_beds))
-    left = p.u_beds - used.astype(np.int64)
-    rest = np.flatnonzero((fam_host < 0) & (fam_unit < 0))
-    if len(rest):
-        gain = (U.unplaced_int[rest][:, None] - U.u_int[rest]).max(axis=1)
-        for f in rest[np.argsort(-gain / p.f_size[rest], kind="stable")].tolist():
-            cand = np.flatnonzero((U.u_int[f] < U.unplaced_int[f]) & (left >= p.f_size[f]))
-            if len(cand):
-                u = int(cand[np.argmin(U.u_int[f, cand])])
-                fam_unit[f] = u
-                left[u] -= p.f_size[f]
-    return fam_host, fam_unit
-
-
-def _master(U: _Universe, cuts: list[tuple[int, np.ndarray]], cand: np.ndarray, time_limit: float,
-            workers: int, hint: np.ndarray) -> tuple[np.ndarray, int, int, bool] | None:
-    """Benders master: which candidate families go to which unit, under the unit beds and every cut."""
-    p = U.p
-    m = cp_model.CpModel()
-    ff, uu = np.nonzero(U.u_int[cand] < _INF) if len(cand) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    ff = cand[ff]
-    z = [m.new_bool_var("") for _ in range(len(ff))]
-    by_f: dict[int, list] = {}
-    for i, f in enumerate(ff.tolist()):
-        by_f.setdefault(f, []).append(z[i])
-    for lits in by_f.values():
-        if len(lits) > 1:
-            m.add_at_most_one(lits)
-    for u in range(len(p.u_beds)):
-        sel = np.flatnonzero(uu == u)
-        if len(sel) and p.f_size[ff[sel]].sum() > p.u_beds[u]:
-            m.add(sum(int(p.f_size[ff[i]]) * z[i] for i in sel.tolist()) <= int(p.u_beds[u]))
-    # theta is kept relative to the largest cut constant: CP-SAT's LP loses exactness with huge numbers.
-    consts = [c for c, _ in cuts]
-    base = max(consts)
-    lo = min(consts) - base - max(int(np.abs(mm[cand]).sum()) for _, mm in cuts) - 1
-    theta = m.new_int_var(lo, 1, "theta")
-    for const, mm in cuts:
-        m.add(theta >= const - base - sum(int(mm[f]) * z[i] for i, f in enumerate(ff.tolist())))
-    m.minimize(theta + sum(int(U.u_int[f, u]) * z[i] for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(),
-                                                                                      strict=True))))
-    for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
-        m.add_hint(z[i], bool(hint[f] == u))
-    s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(0.2, time_limit)
-    s.parameters.num_workers = max(1, workers)
-    if workers == 2:
-        for name in ("default_lp", "max_lp"):
-            s.parameters.subsolvers.append(name)
-    elif workers <= 1:
-        s.parameters.linearization_level = 2
-    st = s.solve(m)
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    fam_unit = np.full(U.nF, -1, dtype=np.int64)
-    for i, (f, u) in enumerate(zip(ff.tolist(), uu.tolist(), strict=True)):
-        if s.boolean_value(z[i]):
-            fam_unit[f] = u
-    return (fam_unit, base + int(round(s.objective_value)), base + int(math.ceil(s.best_objective_bound - 1e-6)),
-            st == cp_model.OPTIMAL)
-
-
-def _joint(U: _Universe, r: _R, lam: np.ndarray, deadline: float, workers: int, progress):
-    """Beds bind: Lagrange prices on unit beds for the bound, then CP-SAT on the pairs within the gap."""
-    p = U.p
-    best_h, best_u = _repair(U, r.fam_host)
-    ub = _value(U, best_h, best_u)
-    lb, lb_D, lb_m = r.lb, r.D_h, r.m_f
-    _report(progress, 0.5, "beds bind: pricing unit and host beds", _as_float(U, ub))
-    n_u = len(p.u_beds)
-    multi = p.h_slots >= 2
-    mu = np.zeros(U.nH, dtype=np.int64)
-    lb_mu = mu.copy()
-    step_scale = 1.0
-    fam_host = r.fam_host
-    fb, fb_unit = _fallback(U, lam)
-    # Subgradient steps on the prices of unit beds (lam) and multi-family host beds (mu); each flow on
-    # the current pairs gives potentials, and the bound minimises every family over all its pairs.
-    lag_end = time.perf_counter() + 0.4 * max(0.0, deadline - time.perf_counter())
-    for it in range(400):
-        if time.perf_counter() > lag_end or step_scale < 0.01 or ub <= lb:
-            break
-        off = (fam_host < 0) & (fb_unit >= 0)
-        g_u = np.bincount(fb_unit[off], weights=p.f_size[off], minlength=n_u) - p.u_beds
-        g_u = np.where((lam <= 0) & (g_u < 0), 0, g_u)
-        on = fam_host >= 0
-        g_h = np.bincount(fam_host[on], weights=p.f_size[on], minlength=U.nH) - p.h_beds
-        g_h = np.where(multi & ((mu > 0) | (g_h > 0)), g_h, 0)
-        norm = float((g_u.astype(float) ** 2).sum() + (g_h.astype(float) ** 2).sum())
-        if norm == 0:
-            break
-        # Polyak step towards a target a little above the bound (the repaired incumbent can be poor).
-        target = min(ub, lb + max(abs(lb) // 50, int(U.S)))
-        step = step_scale * (target - lb) / norm
-        lam = np.maximum(0, lam + np.rint(step * g_u)).astype(np.int64)
-        mu = np.maximum(0, mu + np.rint(step * g_h)).astype(np.int64)
-        fb, fb_unit = _fallback(U, lam)
-        costs = U.ac + mu[U.ah] * p.f_size[U.af]
-        fam_arc, _ = _flow(U, fb, costs=costs)
-        D_f, D_h = _potentials(U, fb, fam_arc, costs=costs)
-        m_f = _column_min_mu(U, fb, D_h, mu)
-        cand_lb = int(m_f.sum() - (U.cap * D_h).sum() - (lam * p.u_beds).sum() - (mu * p.h_beds).sum())
-        if cand_lb > lb:
-            lb, lb_mu, lb_D, lb_m = cand_lb, mu.copy(), D_h, m_f
-        else:
-            step_scale *= 0.8
-        fam_host = np.where(fam_arc >= 0, U.ah[np.maximum(fam_arc, 0)], -1) if len(U.ah) else np.full(U.nF, -1)
-        h2, u2 = _repair(U, fam_host)
-        v2 = _value(U, h2, u2)
-        if v2 < ub:
-            ub, best_h, best_u = v2, h2, u2
-        _report(progress, 0.6, f"bound round {it + 1}: {_as_float(U, lb):.3f}", _as_float(U, ub))
-
-    # Pairs whose reduced cost (at the best prices) is within the gap: only they can improve on ub.
-    gap = ub - lb
-    red = U.ac + lb_mu[U.ah] * p.f_size[U.af] + lb_D[U.ah] - lb_m[U.af]
-    arcs = np.flatnonzero(red <= gap)
-    # Leaving mu out below only lowers reduced costs, so the test stays on the safe side.
-    complete = _outside_exceeds(U, lb_D, lb_m, gap)
-    hint_pos = _arc_lookup(U, best_h)
-    arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
-    if len(arcs) > CPSAT_MAX_PAIRS:
-        keep = np.argsort(red[arcs], kind="stable")[:CPSAT_MAX_PAIRS]
-        arcs = np.union1d(arcs[keep], hint_pos[hint_pos >= 0])
-        complete = False
-    remaining = deadline - time.perf_counter()
-    status = "FEASIBLE"
-    if remaining > 0.2 and ub > lb:
-        _report(progress, 0.7, f"CP-SAT on {len(arcs)} pairs", _as_float(U, ub))
-        res = _cpsat(U, arcs, (best_h, best_u), remaining, workers, lb)
-        if res is not None:
-            st, h3, u3, v3, b3 = res
-            if v3 <= ub:
-                ub, best_h, best_u = v3, h3, u3
-            if complete:
-                # Every pair outside the model has reduced cost above ub - lb: the model's bound holds.
-                lb = max(lb, min(b3, ub))
-                if st == "OPTIMAL":
-                    lb = ub
-    if ub <= lb:
-        status, lb = "OPTIMAL", ub
-    return best_h, best_u, ub, lb, status
-
-
-def _outside_exceeds(U: _Universe, D_h: np.ndarray, m_f: np.ndarray, gap: int) -> bool:
-    """True when every pair not in the restricted set has reduced cost above `gap`."""
-    sch = U.sch
-    if len(sch):
-        out = ~U.sch_in
-        if np.any(U.sch_c[out] + D_h[sch.h[out]] - m_f[sch.f[out]] <= gap):
-            return False
-    if U.full:
-        return True
-    cls = U.cls
-    if len(cls.fams) and cls.compat.shape[1]:
-        # Any host within the gap for a family that the restricted set does not already cover fully.
-        hmin = _class_min_D(U, D_h)
-        mfc = _class_row_min(U, hmin)
-        thr = m_f[cls.fams] + gap
-        for i, f in enumerate(cls.fams.tolist()):
-            fc = cls.fam_class[i]
-            if mfc[fc] > thr[i]:
-                continue
-            hcs = np.flatnonzero(_class_row(U, fc, hmin) <= thr[i])
-            if not len(hcs):
-                continue
-            n_in = int((U.af == f).sum())
-            tot = sum(int(np.sum((U.lang_int if cls.nolang[fc, c] else 0) + D_h[cls.hc_members[c]] <= thr[i]))
-                      for c in hcs.tolist())
-            if tot > n_in:
-                return False
-    return True
-
-
-def _as_float(U: _Universe, v: int) -> float:
-    return v / U.S + U.p.fixed_cost
-
-
-def _assemble(inst: Instance, U: _Universe, fam_host, fam_unit, value, bound_int, status, t0) -> Solution:
+def _assemble(inst: Instance, cols: _Columns, fam_host, fam_unit, value, bound_int, status, t0) -> Solution:
     """Placements, unplaced with reasons, and the objective recomputed exactly in the spec's units."""
     from matching.explain import explain_unplaced
 
-    p = U.p
+    p = cols.p
     placements = list(p.fixed_placements)
     unplaced_idx = []
     obj = p.fixed_cost
-    pos = _arc_lookup(U, fam_host) if U.nF else np.zeros(0, np.int64)
+    pos = _arc_lookup(cols, fam_host) if cols.n_fam else np.zeros(0, np.int64)
     schools = {s.id: s for s in inst.schools}
-    for f in range(U.nF):
+    for f in range(cols.n_fam):
         fam = p.family(f)
         h, u = int(fam_host[f]), int(fam_unit[f])
         if h >= 0:
             host = inst.hosts[h]
             placements.append(Placement(family_id=fam.id, host_id=host.id, child_km=_kms(host, fam, schools)))
-            obj += float(U.acf[pos[f]])
+            obj += float(cols.pair_real[pos[f]])
         elif u >= 0:
             unit = inst.units[u]
             placements.append(Placement(family_id=fam.id, unit_id=unit.id, child_km=_kms(unit, fam, schools)))
@@ -898,14 +602,13 @@ def _assemble(inst: Instance, U: _Universe, fam_host, fam_unit, value, bound_int
         else:
             unplaced_idx.append(f)
             obj += float(p.unplaced_cost[f])
-    where = _Assignment(U, (fam_host, fam_unit))
+    where = _Assignment(cols, (fam_host, fam_unit))
     unplaced = tuple(Unplaced(family_id=p.family(f).id, reasons=tuple(explain_unplaced(inst, where, p.family(f))))
                      for f in unplaced_idx)
-    # The bound is on integer-rounded costs: widen it by the rounding, so it stays a true bound.
-    if status == "OPTIMAL":
-        bound = obj
-    else:
-        bound = min(obj, bound_int / U.S + p.fixed_cost - 0.5 * (U.nF + 1) / U.S)
+    # The bound is on integer-rounded costs: widen it by every rounding, so it stays a true bound, and
+    # call the solution optimal only when that true bound is within the tolerance the format allows.
+    bound = min(obj, bound_int / cols.scale + p.fixed_cost - _rounding(cols)) if cols.n_fam else obj
+    status = "OPTIMAL" if obj - bound <= OPTIMAL_REL_TOL * max(1.0, abs(obj)) else "FEASIBLE"
     gap = (obj - bound) / obj if obj > 0 else 0.0
     order = {f.id: i for i, f in enumerate(inst.families)}
     placements.sort(key=lambda x: order[x.family_id])
@@ -922,8 +625,8 @@ def _kms(place, fam, schools) -> tuple[float | None, ...]:
 class _Assignment:
     """Who sits where, by id, for explain_unplaced (hosts and units in use)."""
 
-    def __init__(self, U: _Universe, sol: tuple[np.ndarray, np.ndarray]):
-        inst, p = U.p.inst, U.p
+    def __init__(self, cols: _Columns, sol: tuple[np.ndarray, np.ndarray]):
+        inst, p = cols.p.inst, cols.p
         self.host_of: dict[str, str] = {}
         self.unit_of: dict[str, str] = {}
         for x in inst.fixed:
@@ -932,9 +635,638 @@ class _Assignment:
             else:
                 self.unit_of[x.family_id] = x.unit_id  # type: ignore[assignment]
         fam_host, fam_unit = sol
-        for f in range(U.nF):
+        for f in range(cols.n_fam):
             fid = p.family(f).id
             if fam_host[f] >= 0:
                 self.host_of[fid] = inst.hosts[int(fam_host[f])].id
             elif fam_unit[f] >= 0:
                 self.unit_of[fid] = inst.units[int(fam_unit[f])].id
+
+
+# --------------------------------------------------------------------------- several families per host: LP prices
+
+
+LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
+STAGE_NODES = 400             # branch-and-bound nodes for each quick stage of the exact model
+MIP_PAIRS = 120_000           # the exact model over the pairs within the gap takes at most this many
+
+
+@dataclass
+class _Prices:
+    """Non-negative prices from the LP relaxation and the valid lower bound they give for the whole instance."""
+
+    slot: np.ndarray          # per family taking a slot at each host
+    bed: np.ndarray           # per person in a host's beds
+    unit: np.ndarray          # per person in a unit's beds
+    fam_min: np.ndarray       # per family: least priced cost over every option (hosts, units, unplaced)
+    bound: int
+    lp_x: np.ndarray | None   # host-pair values of the last LP (aligned with the restricted pairs)
+    fam_value: np.ndarray | None = None   # the LP's value of each family's "exactly one place"
+
+
+def _bound_at(cols: _Columns, slot: np.ndarray, bed: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, int]:
+    """The Lagrangian bound at the given prices: every family takes its cheapest priced option, anywhere."""
+    p = cols.p
+    fallback, _ = _fallback(cols, unit)
+    fam_min = _column_min_mu(cols, fallback, slot, bed)
+    bound = int(fam_min.sum() - (cols.slots * slot).sum() - (bed * p.h_beds).sum() - (unit * p.u_beds).sum())
+    return fam_min, bound
+
+
+def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: float = math.inf):
+    """The LP relaxation on the restricted host pairs and unit pairs (HiGHS through SciPy); None if it fails."""
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    p = cols.p
+    n_fam, n_host, n_unit = cols.n_fam, cols.n_host, len(p.u_beds)
+    m, k = len(cols.pair_fam), len(uf)
+    n_col = m + k + n_fam
+    cost = np.concatenate([cols.pair_cost, cols.u_int[uf, uu], cols.unplaced_int]).astype(float) / cols.scale
+    fam = np.concatenate([cols.pair_fam, uf, np.arange(n_fam)])
+    a_eq = sparse.csr_matrix((np.ones(n_col), (fam, np.arange(n_col))), shape=(n_fam, n_col))
+    hosts = np.unique(cols.pair_host)
+    multi = hosts[p.h_slots[hosts] >= 2]
+    is_multi = np.isin(cols.pair_host, multi)
+    rows = np.concatenate([np.searchsorted(hosts, cols.pair_host),
+                           len(hosts) + np.searchsorted(multi, cols.pair_host[is_multi]),
+                           len(hosts) + len(multi) + uu])
+    col_idx = np.concatenate([np.arange(m), np.flatnonzero(is_multi), m + np.arange(k)])
+    vals = np.concatenate([np.ones(m), p.f_size[cols.pair_fam[is_multi]], p.f_size[uf]]).astype(float)
+    n_ub = len(hosts) + len(multi) + n_unit
+    a_ub = sparse.csr_matrix((vals, (rows, col_idx)), shape=(n_ub, n_col)) if n_ub else None
+    b_ub = np.concatenate([cols.slots[hosts], p.h_beds[multi], p.u_beds]).astype(float) if n_ub else None
+    left = deadline - time.perf_counter()
+    if left <= 0.1:
+        return None
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_fam), bounds=(0, None), method="highs",
+                  options={"time_limit": min(left, 1e9)})
+    if res.status != 0:
+        return None
+    marg = -res.ineqlin.marginals * cols.scale if n_ub else np.zeros(0)
+    slot = np.zeros(n_host, dtype=np.int64)
+    bed = np.zeros(n_host, dtype=np.int64)
+    slot[hosts] = np.maximum(0, np.rint(marg[:len(hosts)])).astype(np.int64)
+    bed[multi] = np.maximum(0, np.rint(marg[len(hosts):len(hosts) + len(multi)])).astype(np.int64)
+    unit = np.maximum(0, np.rint(marg[len(hosts) + len(multi):])).astype(np.int64)
+    fam_value = np.rint(res.eqlin.marginals * cols.scale).astype(np.int64)
+    return res.x[:m], slot, bed, unit, fam_value
+
+
+def _lp_prices(cols: _Columns, deadline: float, progress, hard_end: float = math.inf) -> _Prices:
+    """Column generation: the restricted LP, then every left-out pair priced, until none would lower it."""
+    p = cols.p
+    n_fam, n_unit = cols.n_fam, len(p.u_beds)
+    unit_ok = (cols.u_int < cols.unplaced_int[:, None]) if n_unit else np.zeros((n_fam, 0), dtype=bool)
+    in_lp = np.zeros_like(unit_ok)
+    if n_unit:
+        # Each family's two cheapest units to start with; the others come in by pricing.
+        first = np.argsort(np.where(unit_ok, cols.u_int, _INF), axis=1, kind="stable")[:, :2]
+        rows = np.repeat(np.arange(n_fam), first.shape[1])
+        in_lp[rows, first.ravel()] = True
+        in_lp &= unit_ok
+    tol = max(1, int(1e-7 * float(cols.unplaced_int.max(initial=0))))
+    best: _Prices | None = None
+    for rnd in range(LP_ROUNDS):
+        uf, uu = np.nonzero(in_lp)
+        lp = _restricted_lp(cols, uf, uu, hard_end)
+        if lp is None:
+            break
+        x, slot, bed, unit, fam_value = lp
+        fam_min, bound = _bound_at(cols, slot, bed, unit)
+        if best is None or bound > best.bound:
+            best = _Prices(slot, bed, unit, fam_min, bound, x)
+        best.lp_x = x if len(x) == len(cols.pair_fam) else None
+        best.fam_value = fam_value
+        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: bound {_as_float(cols, bound):.3f}", None)
+        added = _price_at(cols, fam_value, slot, bed, tol)
+        if n_unit:
+            red = np.where(unit_ok & ~in_lp, cols.u_int + unit[None, :] * p.f_size[:, None], _INF)
+            new = red < (fam_value - tol)[:, None]
+            in_lp |= new
+            added += int(new.sum())
+        if added:
+            best.lp_x = None
+        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: {added} pairs added", None)
+        if not added or time.perf_counter() > deadline:
+            break
+    if best is None:
+        z = np.zeros(cols.n_host, dtype=np.int64)
+        fam_min, bound = _bound_at(cols, z, z, np.zeros(n_unit, dtype=np.int64))
+        best = _Prices(z, z, np.zeros(n_unit, dtype=np.int64), fam_min, bound, None)
+    return best
+
+
+def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, progress):
+    """Host beds may bind: LP prices, a bound with whole host and unit choices, a good solution, then the
+    exact model on the pairs within the gap.
+
+    A solution that uses a pair whose reduced cost (at the family values) exceeds `incumbent - bound`
+    costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
+    is optimal for the whole instance.
+    """
+    t_start = time.perf_counter()
+    budget = max(0.0, deadline - t_start)
+    pr = _lp_prices(cols, t_start + 0.4 * budget, progress, deadline)
+    lb = pr.bound
+    lag = None
+    if pr.fam_value is not None:
+        lag = _family_lagrange(cols, pr.fam_value, deadline)
+        if lag is not None:
+            lb = max(lb, lag.bound)
+    # A first solution: the LP's whole pairs, repaired, then the cheap improvements.
+    if pr.lp_x is not None:
+        fam_host = np.full(cols.n_fam, -1, dtype=np.int64)
+        sel = np.flatnonzero(pr.lp_x > 0.5)
+        fam_host[cols.pair_fam[sel]] = cols.pair_host[sel]
+    else:
+        fam_host = r.fam_host
+    best_h, best_u = _repair(cols, fam_host)
+    best_h, best_u = _improve(cols, best_h, best_u, deadline)
+    ub = _value(cols, best_h, best_u)
+    _report(progress, 0.75, f"bound {_as_float(cols, lb):.3f}", _as_float(cols, ub))
+    if ub <= lb or lag is None:
+        return best_h, best_u, ub, min(lb, ub), ("OPTIMAL" if ub <= lb else "FEASIBLE")
+    # First each family's nearest pairs (quick, good solutions), then every pair within the gap.
+    for stage, per_family in enumerate((16, 40, None)):
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.3 or ub <= lb:
+            break
+        final = per_family is None
+        gap = ub - lb
+        complete = _add_within_lagrange(cols, lag, gap, MIP_PAIRS, deadline) if final else False
+        red, _ = _pair_reduced(cols, lag)
+        unit_ok = _unit_reduced(cols, lag) <= gap
+        arcs = np.flatnonzero(red <= gap) if final else _nearest(cols, red, gap, per_family)
+        hint_pos = _arc_lookup(cols, best_h)
+        arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
+        if len(arcs) > MIP_PAIRS:
+            arcs = np.union1d(arcs[np.argsort(red[arcs], kind="stable")[:MIP_PAIRS]], hint_pos[hint_pos >= 0])
+            complete = False
+        on_unit = (best_h < 0) & (best_u >= 0)
+        unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
+        _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
+        # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
+        # the clock only guards the time limit.
+        res = _milp(cols, arcs, deadline, unit_ok, node_limit=None if final else STAGE_NODES)
+        if res is None:
+            continue
+        st, h3, u3, v3, b3 = res
+        if v3 < ub:
+            best_h, best_u = _improve(cols, h3, u3, deadline)
+            ub = _value(cols, best_h, best_u)
+        if final and complete:
+            if b3 is not None:
+                lb = max(lb, min(b3, ub))
+    status = "FEASIBLE"
+    if ub <= lb:
+        status, lb = "OPTIMAL", ub
+    return best_h, best_u, ub, lb, status
+
+
+def _nearest(cols: _Columns, red: np.ndarray, gap: int, per_family: int) -> np.ndarray:
+    """Each family's `per_family` pairs of least reduced cost (within the gap), ties broken at random:
+    many hosts tie at zero for families without a school, and they should not all queue for the same."""
+    tie = np.random.default_rng(7).random(len(red))
+    o = np.lexsort((tie, red, cols.pair_fam))
+    start = np.searchsorted(cols.pair_fam[o], cols.pair_fam[o])
+    sel = o[((np.arange(len(o)) - start) < per_family) & (red[o] <= gap)]
+    return np.sort(sel)
+
+
+# --------------------------------------------------------------------------- the improvement pass
+
+
+def _host_options(cols: _Columns, f: int, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Every host family f may go to (whole instance) and the integer cost of each."""
+    if cols.p.f_schooled[f]:
+        seg_f, seg_start = cols.sch_seg
+        i = int(np.searchsorted(seg_f, f))
+        if i >= len(seg_f) or seg_f[i] != f:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        end = seg_start[i + 1] if i + 1 < len(seg_start) else len(cols.sch)
+        return cols.sch.h[seg_start[i]:end], cols.sch_c[seg_start[i]:end]
+    fc = int(cols.fc_of[f])
+    cls = cols.cls
+    hc = cls.host_class
+    ok = hc >= 0
+    ok[ok] = cls.compat[fc, hc[ok]]
+    hosts = np.flatnonzero(ok)
+    return hosts, np.where(cls.nolang[fc, hc[hosts]], cols.lang_int, 0).astype(np.int64)
+
+
+def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadline: float = math.inf,
+             rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Local search: insert families that have no host into host room where that is cheaper, then
+    one-for-one ejections (a family gives up its host to one without, and moves to its own next best).
+
+    Whatever this returns admits no single insertion of an unhosted family into a host's remaining
+    room, or into a unit's remaining beds, that would lower the total cost.
+    """
+    p = cols.p
+    size = p.f_size
+    fam_host, fam_unit = fam_host.copy(), np.where(fam_host >= 0, -1, fam_unit)
+    n_unit = len(p.u_beds)
+    cache: dict = {}
+    beds_left = p.h_beds - np.bincount(fam_host[fam_host >= 0], weights=size[fam_host >= 0],
+                                       minlength=cols.n_host).astype(np.int64)
+    slots_left = p.h_slots - np.bincount(fam_host[fam_host >= 0], minlength=cols.n_host)
+    unit_left = (p.u_beds - np.bincount(fam_unit[fam_unit >= 0], weights=size[fam_unit >= 0],
+                                        minlength=n_unit).astype(np.int64)) if n_unit else np.zeros(0, np.int64)
+    new_pairs: list[tuple[int, int, int]] = []
+
+    def cur_cost(f: int) -> int:
+        if fam_unit[f] >= 0:
+            return int(cols.u_int[f, fam_unit[f]])
+        return int(cols.unplaced_int[f])
+
+    def host_cost(f: int, h: int) -> int:
+        hs, cs = _host_options(cols, f, cache)
+        return int(cs[np.flatnonzero(hs == h)[0]])
+
+    def best_elsewhere(g: int, banned: int) -> tuple[int, int, int]:
+        """g's cheapest option with room now other than host `banned`: (cost, host, unit)."""
+        best = (int(cols.unplaced_int[g]), -1, -1)
+        hs, cs = _host_options(cols, g, cache)
+        ok = (hs != banned) & (slots_left[hs] >= 1) & (beds_left[hs] >= size[g])
+        if ok.any():
+            i = int(np.argmin(np.where(ok, cs, _INF)))
+            if cs[i] < best[0]:
+                best = (int(cs[i]), int(hs[i]), -1)
+        if n_unit:
+            ok_u = (cols.u_int[g] < _INF) & (unit_left >= size[g])
+            if ok_u.any():
+                j = int(np.argmin(np.where(ok_u, cols.u_int[g], _INF)))
+                if cols.u_int[g, j] < best[0]:
+                    best = (int(cols.u_int[g, j]), -1, j)
+        return best
+
+    def move(f: int, h: int, u: int) -> None:
+        if fam_host[f] >= 0:
+            beds_left[fam_host[f]] += size[f]
+            slots_left[fam_host[f]] += 1
+        if fam_unit[f] >= 0:
+            unit_left[fam_unit[f]] += size[f]
+        fam_host[f], fam_unit[f] = h, u
+        if h >= 0:
+            beds_left[h] -= size[f]
+            slots_left[h] -= 1
+            new_pairs.append((f, h, host_cost(f, h)))
+        if u >= 0:
+            unit_left[u] -= size[f]
+
+    def insert_all() -> bool:
+        """Insertions, the biggest saving first (each re-checked against the room left when its turn comes);
+        always to the end, whatever the clock: an answer never leaves an insertion undone."""
+        gains, done = [], False
+        for f in np.flatnonzero(fam_host < 0).tolist():
+            c, h, u = best_elsewhere(f, -1)
+            if cur_cost(f) - c > 0:
+                gains.append((c - cur_cost(f), f))
+        for _, f in sorted(gains):
+            c, h, u = best_elsewhere(f, -1)
+            if cur_cost(f) - c > 0 and (h >= 0 or u != fam_unit[f]):
+                move(f, h, u)
+                done = True
+        return done
+
+    changed = False
+    for _ in range(rounds):
+        changed = insert_all()
+        # Ejections: f takes g's place at a host where f fits once g leaves; g goes to its next best.
+        for f in np.flatnonzero(fam_host < 0).tolist():
+            if time.perf_counter() > deadline:
+                break
+            hs, cs = _host_options(cols, f, cache)
+            if not len(hs):
+                continue
+            order = np.argsort(cs, kind="stable")[:20]
+            for i in order.tolist():
+                h, c = int(hs[i]), int(cs[i])
+                if c >= cur_cost(f):
+                    break
+                done = False
+                for g in np.flatnonzero(fam_host == h).tolist():
+                    if beds_left[h] + size[g] < size[f]:
+                        continue
+                    c_g = host_cost(g, h)
+                    alt_c, alt_h, alt_u = best_elsewhere(g, h)
+                    if c + alt_c < cur_cost(f) + c_g:
+                        move(g, alt_h, alt_u)
+                        move(f, h, -1)
+                        done = changed = True
+                        break
+                if done:
+                    break
+        if not changed or time.perf_counter() > deadline:
+            break
+    if changed:
+        # The last ejections may have left room: insert once more.
+        while insert_all():
+            pass
+    if new_pairs:
+        have = set((cols.pair_fam * cols.n_host + cols.pair_host).tolist())
+        add = [(f, h, c) for f, h, c in dict.fromkeys(new_pairs) if f * cols.n_host + h not in have]
+        if add:
+            f_, h_, c_ = (np.array(x, dtype=np.int64) for x in zip(*add, strict=True))
+            cols.add(f_, h_, c_, _float_costs(cols, f_, h_))
+            o = np.argsort(cols.pair_fam, kind="stable")
+            cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
+            if len(cols.sch):
+                key = cols.sch.f * cols.n_host + cols.sch.h
+                cols.sch_in |= np.isin(key, f_ * cols.n_host + h_)
+    return fam_host, fam_unit
+
+
+def _float_costs(cols: _Columns, f: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The spec's (unrounded) cost of pairs (f[i], h[i])."""
+    out = np.zeros(len(f))
+    sch = cols.sch
+    key = sch.f * cols.n_host + sch.h
+    o = np.argsort(key, kind="stable")
+    want = f * cols.n_host + h
+    pos = np.searchsorted(key[o], want)
+    found = (pos < len(key)) & (key[o][np.minimum(pos, max(len(key) - 1, 0))] == want) if len(key) else \
+        np.zeros(len(f), bool)
+    out[found] = sch.cost[o[pos[found]]]
+    w_lang = cols.p.inst.params.weights.no_common_language
+    ns = ~found
+    if ns.any():
+        out[ns] = np.where(C.no_common_language(cols.p, f[ns], h[ns]), w_lang, 0.0)
+    return out
+
+
+def _milp(cols: _Columns, arcs: np.ndarray, deadline: float, unit_ok: np.ndarray | None = None,
+          node_limit: int | None = None):
+    """The exact model over the given pairs and every unit pair, by HiGHS (SciPy); status, solution, value, bound."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    p = cols.p
+    n_fam, n_unit = cols.n_fam, len(p.u_beds)
+    af, ah = cols.pair_fam[arcs], cols.pair_host[arcs]
+    allowed = cols.u_int < cols.unplaced_int[:, None]
+    if unit_ok is not None:
+        allowed &= unit_ok
+    uf, uu = np.nonzero(allowed) if n_unit else (np.zeros(0, np.int64),) * 2
+    m, k = len(af), len(uf)
+    n_col = m + k
+    cost = np.concatenate([cols.pair_cost[arcs] - cols.unplaced_int[af],
+                           cols.u_int[uf, uu] - cols.unplaced_int[uf]]).astype(float)
+    fam = np.concatenate([af, uf])
+    hosts = np.unique(ah)
+    multi = hosts[p.h_slots[hosts] >= 2]
+    is_multi = np.isin(ah, multi)
+    n_h, n_m = len(hosts), len(multi)
+    rows = np.concatenate([fam, n_fam + np.searchsorted(hosts, ah), n_fam + n_h + np.searchsorted(multi, ah[is_multi]),
+                           n_fam + n_h + n_m + uu])
+    col_idx = np.concatenate([np.arange(n_col), np.arange(m), np.flatnonzero(is_multi), m + np.arange(k)])
+    vals = np.concatenate([np.ones(n_col), np.ones(m), p.f_size[af[is_multi]], p.f_size[uf]]).astype(float)
+    n_row = n_fam + n_h + n_m + n_unit
+    a = sparse.csr_matrix((vals, (rows, col_idx)), shape=(n_row, n_col))
+    upper = np.concatenate([np.ones(n_fam), cols.slots[hosts], p.h_beds[multi], p.u_beds]).astype(float)
+    opts = {"time_limit": max(0.2, deadline - time.perf_counter()), "mip_rel_gap": 0.0, "presolve": True}
+    if node_limit is not None:
+        opts["node_limit"] = node_limit
+    res = milp(cost / cols.scale, integrality=np.ones(n_col), bounds=Bounds(0, 1),
+               constraints=LinearConstraint(a, -np.inf, upper), options=opts)
+    if res.x is None:
+        return None
+    x = res.x > 0.5
+    fam_host = np.full(n_fam, -1, dtype=np.int64)
+    fam_unit = np.full(n_fam, -1, dtype=np.int64)
+    fam_host[af[x[:m]]] = ah[x[:m]]
+    fam_unit[uf[x[m:]]] = uu[x[m:]]
+    base = int(cols.unplaced_int.sum())
+    value = _value(cols, fam_host, fam_unit)
+    dual = getattr(res, "mip_dual_bound", None)
+    # HiGHS works in floating point: its bound is taken with a margin for its tolerances.
+    bound = None
+    if dual is not None and np.isfinite(dual):
+        scaled = dual * cols.scale
+        bound = base + int(math.floor(scaled - 1e-9 * abs(scaled) - 1))
+    return ("OPTIMAL" if res.status == 0 else "FEASIBLE"), fam_host, fam_unit, value, bound
+
+
+# --------------------------------------------------------------------------- a bound with whole host and unit choices
+
+
+def _best_subset(vals: np.ndarray, sizes: np.ndarray, slots: int, beds: int) -> tuple[int, np.ndarray]:
+    """The least sum of values (all negative) of at most `slots` items whose sizes fit in `beds`, and the
+    table: [k, b] the least sum of exactly k items within b beds."""
+    big = np.iinfo(np.int64).max // 4
+    slots, beds = max(0, min(slots, len(vals))), max(0, min(beds, int(sizes.sum()) if len(sizes) else 0))
+    dp = np.full((slots + 1, beds + 1), big, dtype=np.int64)
+    dp[0, :] = 0
+    for v, s_ in zip(vals.tolist(), sizes.tolist(), strict=True):
+        if s_ > beds or slots == 0:
+            continue
+        prev = dp[:-1, :beds + 1 - s_]
+        cand = np.where(prev < big, prev + v, big)
+        dp[1:, s_:] = np.minimum(dp[1:, s_:], cand)
+    return int(min(0, dp.min())), dp
+
+
+def _knapsack_min(vals: np.ndarray, sizes: np.ndarray, beds: int) -> np.ndarray:
+    """Per capacity b = 0..cap, the least sum of values (all negative) of items whose sizes fit in b;
+    cap is the lesser of `beds` and all the items' sizes (more beds change nothing)."""
+    beds = max(0, min(beds, int(sizes.sum())))
+    dp = np.zeros(beds + 1, dtype=np.int64)
+    for v, s_ in zip(vals.tolist(), sizes.tolist(), strict=True):
+        if s_ <= beds:
+            new = dp.copy()
+            new[s_:] = np.minimum(dp[s_:], dp[:beds + 1 - s_] + v)
+            dp = new
+    return dp
+
+
+@dataclass
+class _Lagrange:
+    """The bound at family values u, with what reduced-cost fixing needs."""
+
+    bound: int
+    u: np.ndarray
+    host_best: np.ndarray                  # per host: value of its best set of families
+    host_table: dict[int, np.ndarray]      # multi-family hosts: [k, b] least value of k families in b beds
+    unit_table: list[np.ndarray]           # per unit: [b] least value within b beds
+
+
+def _family_lagrange(cols: _Columns, u: np.ndarray, deadline: float = math.inf) -> _Lagrange | None:
+    """A lower bound for the whole instance from a value u_f per family: each family's "exactly one place"
+    is priced at u_f, and every host then takes its best set of families (slots and beds respected) and
+    every unit its best set (beds respected), each solved exactly.
+    """
+    p = cols.p
+    size = p.f_size
+    n_host = cols.n_host
+    total = int(u.sum()) + int(np.minimum(0, cols.unplaced_int - u).sum())
+    slots, beds = cols.slots, np.maximum(p.h_beds, 0)
+    # Families with a schooled child: their pairs, listed, that gain at u.
+    sch = cols.sch
+    v = cols.sch_c - u[sch.f] if len(sch) else np.zeros(0, np.int64)
+    neg = np.flatnonzero(v < 0)
+    s_h, s_v, s_s = sch.h[neg], v[neg], size[sch.f[neg]]
+    o = np.lexsort((s_v, s_h))
+    s_h, s_v, s_s = s_h[o], s_v[o], s_s[o]
+    s_start = np.searchsorted(s_h, np.arange(n_host + 1))
+    single_best = np.zeros(n_host, dtype=np.int64)
+    if len(s_h):
+        first = s_start[:-1][s_start[:-1] < s_start[1:]]
+        single_best[s_h[first]] = s_v[first]
+    # Families without one, by class: each class's three highest u (members are interchangeable).
+    cls = cols.cls
+    ns_items: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if len(cls.fams) and cls.compat.shape[1]:
+        n_fc, n_hc = cls.compat.shape
+        k_top = max(1, int(slots.max(initial=1)))
+        top = np.full((n_fc, k_top), -_INF, dtype=np.int64)
+        fc_size = np.zeros(n_fc, dtype=np.int64)
+        for fc, mem in enumerate(cls.fc_members):
+            if len(mem):
+                best_u = np.sort(u[mem])[::-1][:k_top]
+                top[fc, :len(best_u)] = best_u
+                fc_size[fc] = size[mem[0]]
+        lang = np.where(cls.nolang, cols.lang_int, 0)
+        hc_single = np.zeros(n_hc, dtype=np.int64)
+        multi_hc = set(cls.host_class[(slots >= 2) & (cls.host_class >= 0)].tolist())
+        for hc in range(n_hc):
+            if hc % 256 == 0 and time.perf_counter() > deadline:
+                return None
+            ok = cls.compat[:, hc]
+            if not ok.any():
+                continue
+            vals = (lang[ok, hc][:, None] - top[ok])
+            hc_single[hc] = min(0, int(vals[:, 0].min()))
+            if hc in multi_hc:
+                vv, ss = vals.ravel(), np.repeat(fc_size[ok], k_top)
+                keep = vv < 0
+                vv, ss = vv[keep], ss[keep]
+                # A host uses at most k_top families of one size: each size's k_top best are enough.
+                o2 = np.lexsort((vv, ss))
+                vv, ss = vv[o2], ss[o2]
+                rank = np.arange(len(ss)) - np.searchsorted(ss, ss)
+                ns_items[hc] = (vv[rank < k_top], ss[rank < k_top])
+        has = cls.host_class >= 0
+        single_best[has] = np.minimum(single_best[has], hc_single[cls.host_class[has]])
+    one = slots == 1
+    host_best = np.where(one, single_best, 0)
+    host_table: dict[int, np.ndarray] = {}
+    total += int(host_best.sum())
+    for h in np.flatnonzero(slots >= 2).tolist():
+        a, b = s_start[h], s_start[h + 1]
+        vals, sizes = s_v[a:b], s_s[a:b]
+        hc = int(cls.host_class[h]) if len(cls.host_class) else -1
+        if hc in ns_items:
+            vals = np.concatenate([vals, ns_items[hc][0]])
+            sizes = np.concatenate([sizes, ns_items[hc][1]])
+        if len(vals) and int(slots[h]) < len(vals):
+            # Only each size's `slots` best can be in the best set.
+            o3 = np.lexsort((vals, sizes))
+            vals, sizes = vals[o3], sizes[o3]
+            rank = np.arange(len(sizes)) - np.searchsorted(sizes, sizes)
+            keep = rank < int(slots[h])
+            vals, sizes = vals[keep], sizes[keep]
+        best, table = _best_subset(vals, sizes, int(slots[h]), int(beds[h]))
+        host_best[h] = best
+        host_table[h] = table
+        total += best
+    unit_table = []
+    for k in range(len(p.u_beds)):
+        vu = np.where(cols.u_int[:, k] < _INF, cols.u_int[:, k] - u, 0)
+        sel = np.flatnonzero(vu < 0)
+        table = _knapsack_min(vu[sel], size[sel], int(p.u_beds[k]))
+        unit_table.append(table)
+        total += int(table[-1])
+    return _Lagrange(total, u, host_best, host_table, unit_table)
+
+
+def _host_extra(cols: _Columns, lag: _Lagrange, f_size: int) -> np.ndarray:
+    """Per host: the least cost, at the family values, of the rest of its set when one family of
+    `f_size` persons is in it, less the host's best set (a lower bound on what taking it forgoes)."""
+    p = cols.p
+    extra = -lag.host_best.copy()
+    extra[(cols.slots < 1) | (p.h_beds < f_size)] = _INF
+    for h, table in lag.host_table.items():
+        if p.h_beds[h] >= f_size:
+            rows = min(int(cols.slots[h]), table.shape[0])
+            col = min(int(p.h_beds[h]) - f_size, table.shape[1] - 1)
+            extra[h] = int(table[:rows, col].min()) - lag.host_best[h]
+    return extra
+
+
+def _pair_reduced(cols: _Columns, lag: _Lagrange) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Reduced cost of every restricted pair at the family values, and the per-size host terms used."""
+    size = cols.p.f_size
+    extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
+    red = cols.pair_cost - lag.u[cols.pair_fam]
+    for s_, ex in extras.items():
+        sel = size[cols.pair_fam] == s_
+        red[sel] += ex[cols.pair_host[sel]]
+    return red, extras
+
+
+def _add_within_lagrange(cols: _Columns, lag: _Lagrange, gap: int, limit: int, deadline: float = math.inf) -> bool:
+    """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
+    size = cols.p.f_size
+    extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
+    sch = cols.sch
+    n_new = 0
+    if len(sch):
+        ex = np.zeros(len(sch), dtype=np.int64)
+        for s_, e in extras.items():
+            sel = size[sch.f] == s_
+            ex[sel] = e[sch.h[sel]]
+        red = cols.sch_c - lag.u[sch.f] + ex
+        idx = np.flatnonzero((~cols.sch_in) & (red <= gap))
+        n_new += len(idx)
+        if len(cols.pair_fam) + n_new > limit:
+            return False
+        if len(idx):
+            cols.sch_in[idx] = True
+            cols.add(sch.f[idx], sch.h[idx], cols.sch_c[idx], sch.cost[idx])
+    cls = cols.cls
+    if not cols.full and len(cls.fams) and cls.compat.shape[1]:
+        w_lang = cols.p.inst.params.weights.no_common_language
+        present = set((cols.pair_fam * cols.n_host + cols.pair_host).tolist())
+        fs, hs, cs = [], [], []
+        mins = {s_: _class_min_price(cols, np.minimum(e, _INF)) for s_, e in extras.items()}
+        for fc, members in enumerate(cls.fc_members):
+            if not len(members):
+                continue
+            if time.perf_counter() > deadline:
+                return False
+            s_ = int(size[members[0]])
+            ex, hmin = extras[s_], mins[s_]
+            top = int(lag.u[members].max())
+            lang = np.where(cls.nolang[fc], cols.lang_int, 0)
+            for c in np.flatnonzero(cls.compat[fc] & (lang + hmin - top <= gap)).tolist():
+                mem = cls.hc_members[c]
+                base = lang[c] + ex[mem]
+                for f in members.tolist():
+                    hit = mem[base - lag.u[f] <= gap]
+                    for h in hit.tolist():
+                        if f * cols.n_host + h not in present:
+                            fs.append(f)
+                            hs.append(h)
+                            cs.append(int(lang[c]))
+                    if len(cols.pair_fam) + len(fs) > limit:
+                        return False
+        if fs:
+            c_arr = np.array(cs, dtype=np.int64)
+            cols.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), c_arr,
+                  np.where(c_arr > 0, w_lang, 0.0))
+    o = np.argsort(cols.pair_fam, kind="stable")
+    cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
+    return True
+
+
+def _unit_reduced(cols: _Columns, lag: _Lagrange) -> np.ndarray:
+    """Reduced cost of each family in each unit at the family values (_INF where not allowed)."""
+    p = cols.p
+    out = np.full(cols.u_int.shape, _INF, dtype=np.int64)
+    for k, table in enumerate(lag.unit_table):
+        cap = len(table) - 1
+        ok = (cols.u_int[:, k] < _INF) & (p.f_size <= p.u_beds[k])
+        rest = table[np.clip(p.u_beds[k] - p.f_size, 0, cap)]
+        out[:, k] = np.where(ok, cols.u_int[:, k] - lag.u + rest - table[cap], _INF)
+    return out

@@ -15,6 +15,12 @@ from typing import Any
 
 INSTANCE_FORMAT = "ebo-match/1"
 SOLUTION_FORMAT = "ebo-match-solution/1"
+# Limits that keep every cost and sum inside the solver's exact integer range (see matching.model):
+# larger weights or counts are refused by name rather than solved with a silent loss of precision.
+MAX_WEIGHT = 1e12
+MAX_COUNT = 1000          # persons in a family, beds and families per host
+MAX_UNIT_BEDS = 1_000_000
+
 STATUSES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN")
 
 
@@ -220,7 +226,7 @@ class _Rec:
         return float(v)
 
     def int_(self, name: str, required: bool = True, default: Any = None, lo: int | None = None,
-             nullable: bool = False) -> Any:
+             nullable: bool = False, hi: int | None = None) -> Any:
         present, v = self._get(name, required, default)
         if not present or (v is None and nullable):
             return v if present else default
@@ -230,6 +236,8 @@ class _Rec:
             raise self.err(name, f"must be a whole number, got {_kind(v)}")
         if lo is not None and v < lo:
             raise self.err(name, f"must be at least {lo}, got {v}")
+        if hi is not None and v > hi:
+            raise self.err(name, f"must be at most {hi}, got {v}")
         return v
 
     def bool_(self, name: str, required: bool = True, default: bool = False) -> bool:
@@ -315,16 +323,16 @@ def instance_from_dict(d: Any) -> Instance:
                                     "no_common_language"})
     dw = Weights()
     weights = Weights(
-        school_km=w.num("school_km", False, dw.school_km, lo=0),
-        unit_per_person=w.num("unit_per_person", False, dw.unit_per_person, lo=0),
-        unplaced_per_person=w.num("unplaced_per_person", False, dw.unplaced_per_person, lo=0),
-        no_common_language=w.num("no_common_language", False, dw.no_common_language, lo=0),
+        school_km=w.num("school_km", False, dw.school_km, lo=0, hi=MAX_WEIGHT),
+        unit_per_person=w.num("unit_per_person", False, dw.unit_per_person, lo=0, hi=MAX_WEIGHT),
+        unplaced_per_person=w.num("unplaced_per_person", False, dw.unplaced_per_person, lo=0, hi=MAX_WEIGHT),
+        no_common_language=w.num("no_common_language", False, dw.no_common_language, lo=0, hi=MAX_WEIGHT),
     )
     dp = Params()
     params = Params(
         max_school_km=p.num("max_school_km", False, dp.max_school_km, lo=0, hi=20000),
         min_stay_days=p.int_("min_stay_days", False, dp.min_stay_days, lo=0),
-        families_per_host=p.int_("families_per_host", False, dp.families_per_host, lo=1),
+        families_per_host=p.int_("families_per_host", False, dp.families_per_host, lo=1, hi=MAX_COUNT),
         weights=weights,
     )
 
@@ -348,8 +356,8 @@ def instance_from_dict(d: Any) -> Instance:
         if af and au and au < af:
             raise r.err("available_until", "is before available_from")
         hosts.append(Host(
-            id=hid, lat=lat, lon=lon, beds=r.int_("beds", lo=0),
-            max_families=r.int_("max_families", False, None, lo=0, nullable=True),
+            id=hid, lat=lat, lon=lon, beds=r.int_("beds", lo=0, hi=MAX_COUNT),
+            max_families=r.int_("max_families", False, None, lo=0, nullable=True, hi=MAX_COUNT),
             accepts_children=r.bool_("accepts_children"), step_free=r.bool_("step_free"),
             has_pets=r.bool_("has_pets"), smoking=r.bool_("smoking"), languages=r.langs("languages"),
             available_from=af, available_until=au,
@@ -361,7 +369,7 @@ def instance_from_dict(d: Any) -> Instance:
         r = _Rec(o, f"units[{i}]", {"id", "lat", "lon", "beds", "step_free", "name"})
         uid = r.str_("id")
         lat, lon = _coords(r)
-        units.append(Unit(id=uid, lat=lat, lon=lon, beds=r.int_("beds", lo=0),
+        units.append(Unit(id=uid, lat=lat, lon=lon, beds=r.int_("beds", lo=0, hi=MAX_UNIT_BEDS),
                           step_free=r.bool_("step_free", False, False)))
     _unique([u.id for u in units], "units")
     _unique([x.id for x in hosts] + [u.id for u in units], "hosts and units")
@@ -371,7 +379,7 @@ def instance_from_dict(d: Any) -> Instance:
         r = _Rec(o, f"families[{i}]", {"id", "size", "children", "needs_step_free", "pet_allergy",
                                        "needs_non_smoking", "languages", "arrival"})
         fid = r.str_("id")
-        size = r.int_("size", lo=1)
+        size = r.int_("size", lo=1, hi=MAX_COUNT)
         children = []
         for j, c in enumerate(r.list_("children")):
             cr = _Rec(c, f"{r.where}.children[{j}]", {"school_id", "birth_year"})

@@ -169,9 +169,14 @@ def test_usage_errors_exit_nonzero(args, capsys):
 
 
 def test_bench_small(capsys):
-    code = main(["bench", "--scales", "small", "--time-limit", "10"])
+    code = main(["bench", "--scales", "small", "--time-limit", "10", "--cases", "extreme",
+                 "--reference-limit", "120"])
     out = capsys.readouterr().out
     assert "== small" in out and "persons with hosts" in out and "greedy" in out
+    # The harder case's row: the model's status, objective and bound, and the reference MIP's optimum.
+    row = next(ln for ln in out.splitlines() if ln.startswith("extreme "))
+    assert ("OPTIMAL" in row or "FEASIBLE" in row) and "INVALID" not in row and "ERROR" not in row, row
+    assert "unplaced_per_person 1e12" in out
     assert code == 0, out
     lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("valid")}
     assert "yes" in lines["valid"]
