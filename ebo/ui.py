@@ -68,6 +68,25 @@ def format_number_safe(value) -> str:
     return format_decimal(value) if value is not None else "–"
 
 
+def format_km(value) -> str:
+    """A distance in kilometres with one decimal in the user's locale ("0,1" in Swedish), or a dash."""
+    return format_decimal(value, format="#,##0.0") if value is not None else "–"
+
+
+def format_percent_safe(value, digits: int = 1) -> str:
+    """A share (0.001 is 0.1 %) as a percentage in the user's locale, or a dash."""
+    if value is None:
+        return "–"
+    return format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0") + "\u00a0%"
+
+
+def language_list(codes) -> str:
+    """Language codes as names in the user's language, comma-separated, or a dash."""
+    from ebo.languages import LANGUAGE_NAMES
+
+    return ", ".join(str(LANGUAGE_NAMES.get(c, c)) for c in codes or []) or "–"
+
+
 def page_url(number: int) -> str:
     """The current page's URL with the same filters and another page number."""
     args = {**request.args.to_dict(), "page": number}
@@ -86,4 +105,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
                                  page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
-                                 format_number_safe=format_number_safe)
+                                 format_number_safe=format_number_safe, format_km=format_km,
+                                 format_percent_safe=format_percent_safe, language_list=language_list)

@@ -11,9 +11,9 @@ from flask_login import current_user
 
 from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
 from ebo.formutil import ImportForm, choices
-from ebo.permissions import CASEWORKER, REGISTRY_ROLES, role_required
+from ebo.permissions import CASEWORKER, REGISTRY_ROLES, STAFF, role_required
 from ebo.services import families as svc
-from ebo.services import imports
+from ebo.services import imports, profile
 from ebo.ui import STATUS_LABELS
 
 bp = Blueprint("families", __name__)
@@ -130,7 +130,16 @@ def detail(family_id: uuid.UUID):
     status_form.status.choices = choices([(s, STATUS_LABELS[s]) for s in svc.STATUSES])
     health = family.health_note if current_user.role == CASEWORKER else None
     return render_template("families/detail.html", family=family, health=health, status_form=status_form,
-                           routes=svc.ROUTE_LABELS, languages=svc.LANGUAGES)
+                           routes=svc.ROUTE_LABELS, languages=svc.LANGUAGES, profile=profile.matching_profile(family))
+
+
+@bp.route("/<uuid:family_id>/profile")
+@role_required(*STAFF)
+def profile_page(family_id: uuid.UUID):
+    """The family's matching profile: what a coordinator needs to act, without names or health details."""
+    family = _get(family_id)
+    profile.record_view(family, current_user)
+    return render_template("families/profile.html", p=profile.matching_profile(family))
 
 
 @bp.route("/<uuid:family_id>/edit", methods=["GET", "POST"])

@@ -67,11 +67,20 @@ def run_migrations_online():
     connectable = get_engine()
     with connectable.connect() as connection:
         # Batch mode (copy-and-move tables) only where ALTER is limited: SQLite.
-        conf_args["render_as_batch"] = connection.dialect.name == "sqlite"
+        sqlite = connection.dialect.name == "sqlite"
+        conf_args["render_as_batch"] = sqlite
         conf_args["compare_type"] = True
+        if sqlite:
+            # A batch step copies a table and drops the old one: rows that refer to it would stop it while
+            # foreign keys are enforced. The pragma only works outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -98,6 +98,17 @@ class ProposalRow:
     place: str
     is_unit: bool
     shared_language: bool | None
+    family_ref: str = ""
+    host_ref: str = ""
+
+
+@dataclass
+class UnplacedRow:
+    """An unplaced family of a run: its reference, its id (for the profile link) and the reasons in words."""
+
+    family_id: uuid.UUID | None
+    reference: str
+    reasons: list[str]
 
 
 @dataclass
@@ -108,13 +119,13 @@ class Review:
     counts: dict[str, int]
     rows: object  # a Pagination of ProposalRow
     to_send: int = 0
-    unplaced: list[tuple[str, list[str]]] = field(default_factory=list)
+    unplaced: list[UnplacedRow] = field(default_factory=list)
 
 
 def host_label(host: HostHousehold) -> str:
-    """A host as coordinators see it in the review: first name and postal code."""
+    """A host as coordinators see it in the review: first name, postal code and reference."""
     first = (host.contact_name or "").split()[0] if host.contact_name else ""
-    return f"{first} · {host.postal_code}".strip(" ·")
+    return f"{first} · {host.postal_code} · {host.reference}".strip(" ·")
 
 
 def needs_words(family: Family) -> list[str]:
@@ -151,6 +162,8 @@ def _rows(proposals: list[Proposal], year: int) -> list[ProposalRow]:
                 place=place,
                 is_unit=p.is_unit,
                 shared_language=p.shared_language,
+                family_ref=fam.reference,
+                host_ref=p.host.reference if p.host is not None else "",
             )
         )
     return out
@@ -159,6 +172,26 @@ def _rows(proposals: list[Proposal], year: int) -> list[ProposalRow]:
 def review_row(proposal: Proposal, run: MatchingRun) -> ProposalRow:
     """One proposal as the review table shows it."""
     return _rows([proposal], (run.created_at or utcnow()).year)[0]
+
+
+def unplaced_rows(run: MatchingRun) -> list[UnplacedRow]:
+    """The run's unplaced families with their references and the reasons in words."""
+    pairs = unplaced_reasons(run)
+    ids = {}
+    for raw, _reasons in pairs:
+        try:
+            ids[raw] = uuid.UUID(raw)
+        except ValueError:
+            ids[raw] = None
+    known = [i for i in ids.values() if i is not None]
+    refs = {}
+    if known:
+        refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all())
+    return [
+        UnplacedRow(family_id=ids[raw] if ids[raw] in refs else None, reference=refs.get(ids[raw], raw[:8]),
+                    reasons=reasons)
+        for raw, reasons in pairs
+    ]
 
 
 def state_counts(run: MatchingRun) -> dict[str, int]:
@@ -194,5 +227,5 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None) -> Review:
         )
     )
     return Review(
-        totals=totals, counts=state_counts(run), rows=pagination, unplaced=unplaced_reasons(run), to_send=to_send or 0
+        totals=totals, counts=state_counts(run), rows=pagination, unplaced=unplaced_rows(run), to_send=to_send or 0
     )

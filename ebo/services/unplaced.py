@@ -37,7 +37,7 @@ def school_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
 
 
 def unplaced_reasons(run: MatchingRun) -> list[tuple[str, list[str]]]:
-    """The unplaced families (a short opaque reference each) with the matcher's reasons, in the current
+    """The unplaced families (their ids, as text) with the matcher's reasons, in the current
     language: the reasons are worked out again from the run's stored instance and solution and put into
     words here; only if that fails are the solution's stored (English) sentences shown, ids made readable."""
     if not run.solution_json:
@@ -59,7 +59,7 @@ def unplaced_reasons(run: MatchingRun) -> list[tuple[str, list[str]]]:
     def readable(text: str) -> str:
         return UUID_RE.sub(lambda m: names.get(m.group(0), _("another record")), text)
 
-    return [(str(e["family_id"])[:8], [readable(r) for r in e.get("reasons") or []]) for e in entries]
+    return [(str(e["family_id"]), [readable(r) for r in e.get("reasons") or []]) for e in entries]
 
 
 def _in_words(run: MatchingRun, entries: list[dict]) -> list[tuple[str, list[str]]]:
@@ -71,7 +71,7 @@ def _in_words(run: MatchingRun, entries: list[dict]) -> list[tuple[str, list[str
                 if (step.get("arg") or {}).get("school") is not None:
                     schools.add(step["arg"]["school"])
     names = _school_names_by_str(schools)
-    return [(str(e["family_id"])[:8], [reason_words(d, names) for d in ds])
+    return [(str(e["family_id"]), [reason_words(d, names) for d in ds])
             for e, ds in zip(entries, details, strict=True)]
 
 

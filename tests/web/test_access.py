@@ -47,6 +47,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # schools and units (what matching needs), never family records
     "families.index": frozenset({"caseworker", "admin"}),
     "families.detail": frozenset({"caseworker", "admin"}),
+    # the matching profile (issue 14): no names, dossier number or health details; every staff role
+    "families.profile_page": frozenset({"coordinator", "caseworker", "admin"}),
     **{f"families.{ep}": frozenset({"caseworker"}) for ep in ("new", "edit", "import_", "set_status")},
     "schools.index": frozenset({"caseworker", "admin", "coordinator"}),
     "units.index": frozenset({"caseworker", "admin", "coordinator"}),
