@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
@@ -183,8 +184,9 @@ def import_():
     if form.validate_on_submit():
         result = imports.import_upload(form.file.data, imports.import_families, current_user, UPLOAD_LIMIT)
         if result.ok:
-            flash(_("%(families)d families with %(persons)d persons were imported.", families=result.created,
-                    persons=result.persons), "success")
+            flash(_("Imported: %(families)s with %(persons)s in all.",
+                    families=ngettext("%(num)d family", "%(num)d families", result.created),
+                    persons=ngettext("%(num)d person", "%(num)d persons", result.persons)), "success")
             return redirect(url_for("families.index"))
     status = 422 if result is not None and not result.ok else 200
     return render_template("families/import.html", form=form, result=result), status

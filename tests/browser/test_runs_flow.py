@@ -82,7 +82,7 @@ def test_coordinator_runs_reviews_sends_host_accepts_coordinator_confirms(
     assert time.monotonic() - started < 2.5, "starting a run must not wait for the solver"
     assert page.locator("progress#run-progress").count() == 1
     assert page.locator("meta[http-equiv=refresh]").count() == 1
-    page.wait_for_selector("text=1234.5", timeout=15000)  # the meta refresh shows the solver's progress
+    page.wait_for_selector("text=Looking for the best distribution", timeout=15000)  # progress in words
     page.screenshot(path=str(screenshots / "runs-progress.png"), full_page=True)
 
     # The page refreshes itself until the review appears.

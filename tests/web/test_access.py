@@ -42,7 +42,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     **{f"hosts.{ep}": frozenset({"host"}) for ep in (
         "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
     # vetting: coordinators only
-    **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in ("queue", "host", "record_visit", "decide", "geocode")},
+    **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in (
+        "queue", "hosts", "host", "record_visit", "decide", "geocode")},
     # registry: caseworkers keep the registers; admins may read families; coordinators see
     # schools and units (what matching needs), never family records
     "families.index": frozenset({"caseworker", "admin"}),

@@ -112,3 +112,30 @@ def test_profile_of_a_pseudonymised_family_is_404(client, login_as, db):
     fam = make_family(pseudonymised_at=now())
     _db.session.commit()
     assert client.get(f"/families/{fam.id}/profile").status_code == 404
+
+
+def test_review_speaks_plainly(client, login_as, db):
+    from ebo.ui import run_quality
+
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    run, *_rest = _run_with_one_unplaced(client)
+    html = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert "OPTIMAL" not in html and "FEASIBLE" not in html and "python -m matching" not in html
+    assert "Quality of the distribution" in html
+    client.post("/language", data={"lang": "sv"})
+    with client.application.test_request_context(headers={"Accept-Language": "sv"}):
+        from flask_babel import force_locale
+
+        with force_locale("sv"):
+            assert run_quality("OPTIMAL", 0.0) == "Bästa möjliga fördelning (bevisad)"
+            assert run_quality("FEASIBLE", 0.0004) == "Nära bästa möjliga: högst 0,1\u00a0% från det bästa"
+            assert run_quality("FEASIBLE", 0.0123) == "Nära bästa möjliga: högst 1,3\u00a0% från det bästa"
+
+
+def test_audit_log_says_events_in_words(client, login_as, db):
+    login_as("admin", name="Alva Admin")
+    client.post("/language", data={"lang": "en"})
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "logged in" in html and "<td>login</td>" not in html
+    assert "Alva Admin" in html
