@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, FieldList, FormField, SelectChoice, SelectMultipleField, SubmitField
+from flask_wtf.i18n import translations as wtforms_translations
+from wtforms import DateField, FieldList, Form, FormField, SelectChoice, SelectMultipleField, SubmitField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -18,6 +19,19 @@ from ebo.services import accounts
 def choices(pairs) -> list[SelectChoice]:
     """Select choices from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class SubForm(Form):
+    """A form nested in a FlaskForm (FormField, FieldList): WTForms' own messages in the user's language too.
+
+    A plain ``wtforms.Form`` has no translations, so its validators would answer in English
+    ("Number must be between 1900 and 2100.") on a Swedish page.
+    """
+
+    class Meta:
+        def get_translations(self, form):
+            """WTForms' messages in the current Flask-Babel locale, as FlaskForm has them."""
+            return wtforms_translations
 
 
 class MultiCheckboxField(SelectMultipleField):

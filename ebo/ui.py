@@ -15,7 +15,7 @@ ROLE_LABELS = {HOST: _l("host"), COORDINATOR: _l("coordinator"), CASEWORKER: _l(
 # Menu entries per role.
 NAV: dict[str, list[tuple[str, object]]] = {
     HOST: [("hosts.dashboard", _l("My offer"))],
-    COORDINATOR: [("vetting.queue", _l("Vetting")), ("runs.index", _l("Matching")),
+    COORDINATOR: [("vetting.queue", _l("Vetting")), ("vetting.hosts", _l("Hosts")), ("runs.index", _l("Matching")),
                   ("placements.index", _l("Placements")), ("schools.index", _l("Schools")),
                   ("units.index", _l("Housing units")), ("preparedness.dashboard", _l("Plus 5 %"))],
     CASEWORKER: [("families.index", _l("Families")), ("schools.index", _l("Schools")),
@@ -53,6 +53,37 @@ STATUS_LABELS = {
 }
 
 
+# Audit events in words (the stored action name stays the key; an unlisted one is shown as it is).
+ACTION_LABELS = {
+    "login": _l("logged in"), "logout": _l("logged out"), "login_failed": _l("failed to log in"),
+    "password_changed": _l("changed the password"), "password_rehashed": _l("password storage updated"),
+    "authz_denied": _l("was refused a page"), "view_family": _l("viewed a family"),
+    "family_created": _l("registered a family"), "family_updated": _l("changed a family"),
+    "family_status": _l("changed a family's status"), "health_note_added": _l("added a health note"),
+    "health_note_changed": _l("changed a health note"), "health_note_removed": _l("removed a health note"),
+    "host_registered": _l("registered as a host"), "host_viewed": _l("viewed a host"),
+    "host_approved": _l("approved a host"), "host_geocoded": _l("looked up a host's address"),
+    "host_offer_updated": _l("changed a host offer"), "host_reconfirmed": _l("reconfirmed a host offer"),
+    "home_visit_recorded": _l("recorded a home visit"), "run_started": _l("started a matching run"),
+    "proposal_approved": _l("approved a proposal"), "proposals_approved": _l("approved proposals"),
+    "proposal_rejected": _l("rejected a proposal"), "proposal_moved": _l("moved a proposal"),
+    "proposals_sent": _l("sent proposals to hosts"), "proposal_accepted": _l("accepted a proposal"),
+    "proposal_answer_recorded": _l("recorded a host's answer"), "placement_confirm": _l("confirmed a placement"),
+    "placement_end": _l("ended a placement"), "follow_up_done": _l("recorded a follow-up visit"),
+    "permit_decision": _l("recorded a permit decision"), "export": _l("exported data"),
+    "import_families": _l("imported families"), "import_schools": _l("imported schools"),
+    "import_addresses": _l("imported addresses"), "user_created": _l("created an account"),
+    "user_activated": _l("activated an account"), "role_changed": _l("changed a role"),
+    "settings_changed": _l("changed the settings"), "account_erased": _l("erased an account"),
+    "purge": _l("deleted old data"), "school_created": _l("added a school"), "unit_created": _l("added a unit"),
+}
+
+
+def action_label(action: str) -> str:
+    """An audit event's action in words."""
+    return str(ACTION_LABELS.get(action, action))
+
+
 def format_date_safe(value) -> str:
     """A date in the user's language, or a dash."""
     return format_date(value) if value else "–"
@@ -66,6 +97,55 @@ def format_datetime_safe(value) -> str:
 def format_number_safe(value) -> str:
     """A number with the user's grouping, or a dash."""
     return format_decimal(value) if value is not None else "–"
+
+
+def format_km(value) -> str:
+    """A distance in kilometres with one decimal in the user's locale ("0,1" in Swedish), or a dash."""
+    return format_decimal(value, format="#,##0.0") if value is not None else "–"
+
+
+def format_percent_safe(value, digits: int = 1) -> str:
+    """A share (0.001 is 0.1 %) as a percentage in the user's locale, or a dash."""
+    if value is None:
+        return "–"
+    return format_decimal(value * 100, format="#,##0." + "0" * digits if digits else "#,##0") + "\u00a0%"
+
+
+def language_list(codes) -> str:
+    """Language codes as names in the user's language, comma-separated, or a dash."""
+    from ebo.languages import LANGUAGE_NAMES
+
+    return ", ".join(str(LANGUAGE_NAMES.get(c, c)) for c in codes or []) or "–"
+
+
+def run_quality(status: str | None, gap: float | None) -> str:
+    """How good a run's distribution is, in plain words (no solver terms)."""
+    from flask_babel import gettext as _
+
+    if status == "OPTIMAL":
+        return _("The best possible distribution (proven)")
+    if status == "FEASIBLE":
+        if gap is not None:
+            # Round the share up, so "at most" stays true.
+            pct = max(0.1, -(-gap * 1000 // 1) / 10)
+            return _("Close to the best possible: at most %(pct)s from the best", pct=format_percent_safe(pct / 100))
+        return _("A good distribution; the best possible was not proven in the time given")
+    return _("Not known")
+
+
+def progress_words(message: str | None, state: str | None = None) -> str:
+    """A run's current step in plain words (the worker's internal step names are not shown)."""
+    from flask_babel import gettext as _
+
+    if state == "queued":
+        return _("Waiting for its turn")
+    if message == "building the instance":
+        return _("Collecting the families, homes and schools that take part")
+    if message == "done" or state == "done":
+        return _("Done")
+    if message == "failed" or state == "failed":
+        return _("Failed")
+    return _("Looking for the best distribution")
 
 
 def page_url(number: int, arg: str = "page", anchor: str | None = None) -> str:
@@ -84,6 +164,8 @@ def url_for_safe(endpoint: str, **values) -> str | None:
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
-                                 page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS)
+                                 page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
+                                 run_quality=run_quality, progress_words=progress_words, action_label=action_label)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
-                                 format_number_safe=format_number_safe)
+                                 format_number_safe=format_number_safe, format_km=format_km,
+                                 format_percent_safe=format_percent_safe, language_list=language_list)

@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -21,14 +20,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ebo.formutil import MultiCheckboxField, NoNulMixin, choices
+from ebo.formutil import MultiCheckboxField, NoNulMixin, SubForm, choices
 from ebo.services import families as svc
 
 BLANK_ROWS = 2  # empty member rows offered under the filled ones
 MAX_ROWS = svc.MAX_MEMBERS
 
 
-class MemberForm(Form):
+class MemberForm(SubForm):
     """One member row; a row without a kind is ignored."""
 
     kind = SelectField(_l("Adult or child"), choices=choices(

@@ -7,14 +7,15 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
 from ebo.formutil import ImportForm, choices
 from ebo.pagination import page_arg
-from ebo.permissions import CASEWORKER, REGISTRY_ROLES, role_required
+from ebo.permissions import CASEWORKER, REGISTRY_ROLES, STAFF, role_required
 from ebo.services import families as svc
-from ebo.services import imports, searches
+from ebo.services import imports, profile, searches
 from ebo.ui import STATUS_LABELS
 
 bp = Blueprint("families", __name__)
@@ -138,7 +139,16 @@ def detail(family_id: uuid.UUID):
     status_form.status.choices = choices([(s, STATUS_LABELS[s]) for s in svc.STATUSES])
     health = family.health_note if current_user.role == CASEWORKER else None
     return render_template("families/detail.html", family=family, health=health, status_form=status_form,
-                           routes=svc.ROUTE_LABELS, languages=svc.LANGUAGES)
+                           routes=svc.ROUTE_LABELS, languages=svc.LANGUAGES, profile=profile.matching_profile(family))
+
+
+@bp.route("/<uuid:family_id>/profile")
+@role_required(*STAFF)
+def profile_page(family_id: uuid.UUID):
+    """The family's matching profile: what a coordinator needs to act, without names or health details."""
+    family = _get(family_id)
+    profile.record_view(family, current_user)
+    return render_template("families/profile.html", p=profile.matching_profile(family))
 
 
 @bp.route("/<uuid:family_id>/edit", methods=["GET", "POST"])
@@ -182,8 +192,9 @@ def import_():
     if form.validate_on_submit():
         result = imports.import_upload(form.file.data, imports.import_families, current_user, UPLOAD_LIMIT)
         if result.ok:
-            flash(_("%(families)d families with %(persons)d persons were imported.", families=result.created,
-                    persons=result.persons), "success")
+            flash(_("Imported: %(families)s with %(persons)s in all.",
+                    families=ngettext("%(num)d family", "%(num)d families", result.created),
+                    persons=ngettext("%(num)d person", "%(num)d persons", result.persons)), "success")
             return redirect(url_for("families.index"))
     status = 422 if result is not None and not result.ok else 200
     return render_template("families/import.html", form=form, result=result), status

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ebo.extensions import db
 from ebo.permissions import ADMIN, CASEWORKER, COORDINATOR, HOST
 from ebo.security import public
-from ebo.services import overview
+from ebo.services import overview, todo
 
 bp = Blueprint("main", __name__)
 
@@ -35,9 +35,11 @@ def home():
     if role == HOST:  # a host's home is the offer dashboard: status in words, proposals
         return current_app.view_functions["hosts.dashboard"]()
     if role == COORDINATOR:
-        return render_template("main/home_coordinator.html", figures=overview.coordinator_figures())
+        return render_template("main/home_coordinator.html", figures=overview.coordinator_figures(),
+                               todo=todo.coordinator_todo())
     if role == CASEWORKER:
-        return render_template("main/home_caseworker.html", figures=overview.caseworker_figures())
+        return render_template("main/home_caseworker.html", figures=overview.caseworker_figures(),
+                               todo=todo.caseworker_todo())
     if role == ADMIN:
-        return render_template("main/home_admin.html", figures=overview.admin_figures())
+        return render_template("main/home_admin.html", figures=overview.admin_figures(), todo=todo.admin_todo())
     return redirect(url_for("auth.login"))

@@ -67,7 +67,8 @@ def run_migrations_online():
     connectable = get_engine()
     with connectable.connect() as connection:
         # Batch mode (copy-and-move tables) only where ALTER is limited: SQLite.
-        conf_args["render_as_batch"] = connection.dialect.name == "sqlite"
+        sqlite = connection.dialect.name == "sqlite"
+        conf_args["render_as_batch"] = sqlite
         conf_args["compare_type"] = True
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:  # batch mode rebuilds tables: other tables' rows refer to them meanwhile (foreign keys)

@@ -19,6 +19,7 @@ from ebo.models.types import (
     updated_at_column,
     uuid_pk,
 )
+from ebo.references import family_reference
 
 if TYPE_CHECKING:
     from ebo.models.placement import Placement
@@ -69,6 +70,8 @@ class Family(db.Model):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # A short human reference ("F-7K3M-9Q2X") used on every page and in exports instead of the id.
+    reference: Mapped[str] = mapped_column(sa.String(12), unique=True, nullable=False, default=family_reference)
     dossier_number: Mapped[str | None] = mapped_column(sa.String(20), unique=True)  # personal (identifier)
     contact_name: Mapped[str] = mapped_column(sa.String(120), nullable=False)  # personal
     contact_phone: Mapped[str | None] = mapped_column(sa.String(40))  # personal

@@ -22,6 +22,7 @@ from ebo.models.types import (
     utcnow,
     uuid_pk,
 )
+from ebo.references import host_reference
 
 if TYPE_CHECKING:
     from ebo.models.placement import Placement
@@ -98,6 +99,8 @@ class HostHousehold(db.Model):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # A short human reference ("V-7K3M-9Q2X") that tells apart two hosts with the same first name.
+    reference: Mapped[str] = mapped_column(sa.String(12), unique=True, nullable=False, default=host_reference)
     user_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False
     )

@@ -502,7 +502,7 @@ from ebo.services.csvio import FORMULA_START, safe_cell  # noqa: E402, F401, I00
 
 EXPORT_HEADER = ("placement_id", "family_id", "family", "persons", "adults", "children", "route", "place",
                  "kind", "address", "postal_area", "schools_km", "start_date", "end_date", "end_reason",
-                 "last_follow_up", "follow_up_overdue")
+                 "last_follow_up", "follow_up_overdue", "family_reference", "host_reference")
 
 
 def export_csv(f: Filters, actor=None, on: dt.date | None = None) -> tuple[str, int]:
@@ -521,7 +521,8 @@ def export_csv(f: Filters, actor=None, on: dt.date | None = None) -> tuple[str, 
         writer.writerow([safe_cell(x) for x in (
             p.id, fam.id, fam.contact_name, p.persons, len(fam.adults), len(fam.children), fam.route,
             place_name(p), "host" if p.host_id else "unit", address(p), area, schools, p.start_date,
-            p.end_date or "", p.end_reason or "", last_visit(p) or "", "yes" if is_overdue(p, on) else "no")])
+            p.end_date or "", p.end_reason or "", last_visit(p) or "", "yes" if is_overdue(p, on) else "no",
+            fam.reference, p.host.reference if p.host is not None else "")])
     audit.record("export", "placements", None, {"rows": len(rows), "filters": f.audit_details()}, actor=actor)
     return buf.getvalue(), len(rows)
 

@@ -245,8 +245,9 @@ def suggested_actions(d: Dashboard, summary: dict | None) -> list[str]:
         out.append(_("Recruit %(n)d more host households to reach one household in ten (%(goal)d).",
                      n=d.households_short, goal=d.one_in_ten))
     if d.gap_after_homes and d.target_persons:
-        out.append(_("Municipal unit beds cover %(pct)s %% of the gap that homes leave (%(gap)d persons).",
-                     pct=format_decimal(d.unit_share_of_gap or 0), gap=d.gap_after_homes))
+        out.append(_("Municipal unit beds cover %(pct)s %% of the gap that homes leave (%(gap)s).",
+                     pct=format_decimal(d.unit_share_of_gap or 0),
+                     gap=ngettext("%(num)d person", "%(num)d persons", d.gap_after_homes)))
     elif d.target_persons:
         out.append(_("Free beds in homes cover the whole target."))
     return out

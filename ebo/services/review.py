@@ -91,6 +91,8 @@ class ProposalRow:
     place: str
     is_unit: bool
     shared_language: bool | None
+    family_ref: str = ""
+    host_ref: str = ""
 
 
 @dataclass
@@ -105,9 +107,9 @@ class Review:
 
 
 def host_label(host: HostHousehold) -> str:
-    """A host as coordinators see it in the review: first name and postal code."""
+    """A host as coordinators see it in the review: first name, postal code and reference."""
     first = (host.contact_name or "").split()[0] if host.contact_name else ""
-    return f"{first} · {host.postal_code}".strip(" ·")
+    return f"{first} · {host.postal_code} · {host.reference}".strip(" ·")
 
 
 def needs_words(family: Family) -> list[str]:
@@ -144,6 +146,8 @@ def _rows(proposals: list[Proposal], year: int) -> list[ProposalRow]:
                 place=place,
                 is_unit=p.is_unit,
                 shared_language=p.shared_language,
+                family_ref=fam.reference,
+                host_ref=p.host.reference if p.host is not None else "",
             )
         )
     return out

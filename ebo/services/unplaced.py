@@ -21,7 +21,7 @@ from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from ebo.extensions import db
-from ebo.models import MatchingRun, RunUnplaced, School
+from ebo.models import Family, MatchingRun, RunUnplaced, School
 from matching import schema as ms
 from matching.explain import explain_details, forget_instance
 
@@ -90,6 +90,8 @@ class UnplacedRow:
 
     ref: str
     reasons: list[str]
+    family_id: uuid.UUID | None = None  # the family, while it is still registered (for the profile link)
+    reference: str = ""  # the family's human reference, or the short id when the family is gone
 
 
 def unplaced_page(run: MatchingRun, page: int = 1, per_page: int | None = None):
@@ -111,7 +113,19 @@ def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
                     ids.add(str(step["arg"]["school"]))
             ids.update(UUID_RE.findall(d.get("text") or "") if "rule" not in d else ())
     names = _school_names_by_str(ids)
-    return [UnplacedRow(ref=r.ref, reasons=[_one(d, names) for d in r.reasons or []]) for r in rows]
+    known = [r.family_id for r in rows if r.family_id is not None]
+    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all()) \
+        if known else {}
+    return [UnplacedRow(ref=r.ref, reasons=[_one(d, names) for d in r.reasons or []],
+                        family_id=r.family_id if r.family_id in refs else None,
+                        reference=refs.get(r.family_id) or r.ref) for r in rows]
+
+
+def reasons_for_family(run: MatchingRun, family_id: uuid.UUID) -> list[str]:
+    """Why the run did not place this family, in the current language (empty when it was placed)."""
+    row = db.session.scalar(sa.select(RunUnplaced).where(RunUnplaced.run_id == run.id,
+                                                          RunUnplaced.family_id == family_id))
+    return in_words([row])[0].reasons if row is not None else []
 
 
 def _one(d: dict, names: dict[str, str]) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.extensions import db
-from ebo.models import HostHousehold
+from ebo.languages import LANGUAGE_CHOICES
+from ebo.models import HostHousehold, HostState, VettingStatus
 from ebo.pagination import page_arg
 from ebo.permissions import VETTING_ROLES, role_required
-from ebo.services import audit, vetting
+from ebo.services import audit, host_list, vetting
 from ebo.vetting.forms import DecisionForm, VisitForm
 
 bp = Blueprint("vetting", __name__)
@@ -26,6 +27,26 @@ def queue():
     status = request.args.get("status", "")
     page = db.paginate(vetting.vetting_queue(status or None), page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template("vetting/queue.html", page=page, status=status, statuses=vetting.VETTING_QUEUE_STATES)
+
+
+HOST_SEARCH_KEY = "host_search"  # kept in the session, never in the URL, like the family search
+
+
+@bp.route("/hosts", methods=["GET", "POST"])
+@role_required(*VETTING_ROLES)
+def hosts():
+    """Every host household, in every state: search by name, email, postal code or reference, and filters."""
+    if request.method == "POST":
+        text = request.form.get("q", "").replace("\x00", "")[:120]
+        session[HOST_SEARCH_KEY] = "" if "clear" in request.form else text
+        f = host_list.HostFilters.from_args("", request.form)
+        return redirect(url_for("vetting.hosts", **f.query_args()))
+    f = host_list.HostFilters.from_args(session.get(HOST_SEARCH_KEY, ""), request.args)
+    number = request.args.get("page", "1")
+    number = min(int(number), 10_000) if number.isdigit() and len(number) < 7 else 1
+    page = db.paginate(host_list.hosts_query(f), page=max(number, 1), per_page=host_list.PER_PAGE, error_out=False)
+    return render_template("vetting/hosts.html", page=page, f=f, vetting_states=tuple(VettingStatus),
+                           host_states=tuple(HostState), languages=LANGUAGE_CHOICES)
 
 
 def _host(host_id: uuid.UUID) -> HostHousehold:

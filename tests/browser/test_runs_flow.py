@@ -84,7 +84,7 @@ def test_coordinator_runs_reviews_sends_host_accepts_coordinator_confirms(
     assert page.locator("meta[name=ebo-refresh]").count() == 1
     assert page.locator("meta[http-equiv=refresh]").count() == 0  # no reloads that restart a screen reader
     page.evaluate("window.notReloaded = true")
-    page.wait_for_selector("text=1234.5", timeout=15000)  # progress.js shows the solver's progress in place
+    page.wait_for_selector("text=Looking for the best distribution", timeout=15000)  # progress in words
     assert page.evaluate("window.notReloaded === true")
     page.screenshot(path=str(screenshots / "runs-progress.png"), full_page=True)
 

@@ -52,11 +52,14 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     **{f"hosts.{ep}": frozenset({"host"}) for ep in (
         "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
     # vetting: coordinators only
-    **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in ("queue", "host", "record_visit", "decide", "geocode")},
+    **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in (
+        "queue", "hosts", "host", "record_visit", "decide", "geocode")},
     # registry: caseworkers keep the registers; admins may read families; coordinators see
     # schools and units (what matching needs), never family records
     "families.index": frozenset({"caseworker", "admin"}),
     "families.detail": frozenset({"caseworker", "admin"}),
+    # the matching profile (issue 14): no names, dossier number or health details; every staff role
+    "families.profile_page": frozenset({"coordinator", "caseworker", "admin"}),
     **{f"families.{ep}": frozenset({"caseworker"}) for ep in ("new", "edit", "import_", "set_status")},
     "schools.index": frozenset({"caseworker", "admin", "coordinator"}),
     "units.index": frozenset({"caseworker", "admin", "coordinator"}),

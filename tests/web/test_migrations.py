@@ -227,3 +227,47 @@ def test_0006_copies_the_stored_reasons_of_finished_runs(tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_references_are_made_for_existing_rows(tmp_path):
+    """0007_references gives every family and host already stored its own readable reference."""
+    import re
+
+    app = _make_app(f"sqlite:///{tmp_path / 'refs.sqlite3'}", tmp_path)
+    try:
+        with app.app_context():
+            upgrade(revision="0003_cards")
+        with app.app_context(), db.engine.connect() as conn:
+            old = sa.MetaData()
+            users, hosts, families = (sa.Table(t, old, autoload_with=conn)
+                                      for t in ("users", "host_households", "families"))
+            now = sa.func.current_timestamp()
+            for i in range(3):
+                user_id = uuid.uuid4().hex  # SQLite keeps a UUID as 32 hex digits
+                conn.execute(users.insert().values(id=user_id, email=f"h{i}@example.org", password_hash="x",
+                                                   role="host", name="H", active=True, session_token=f"t{i}",
+                                                   created_at=now))
+                conn.execute(hosts.insert().values(
+                    id=uuid.uuid4().hex, user_id=user_id, contact_name="Ingrid", email=f"h{i}@example.org", phone="",
+                    street="Storgatan 1", postal_code="745 31", town="Ort", geocode_status="pending",
+                    adults_living=1, children_living=0, beds=2, rooms=1, beds_used=0, families_placed=0,
+                    max_families=1, accepts_children=True, step_free=False, has_pets=False, smoking=False,
+                    languages=[], open_to_long_term_rental=False, vetting_status="approved", state="active",
+                    created_at=now, updated_at=now))
+                conn.execute(families.insert().values(
+                    id=uuid.uuid4().hex, contact_name="F", languages=[], route="anvisning", needed_from=date.today(),
+                    needs_step_free=False, pet_allergy=False, needs_non_smoking=False, status="waiting",
+                    created_at=now, updated_at=now))
+            conn.commit()
+        with app.app_context():
+            upgrade(revision="head")
+        with app.app_context(), db.engine.connect() as conn:
+            host_refs = conn.execute(sa.text("SELECT reference FROM host_households")).scalars().all()
+            family_refs = conn.execute(sa.text("SELECT reference FROM families")).scalars().all()
+        assert len(set(host_refs)) == 3 and len(set(family_refs)) == 3
+        assert all(re.fullmatch(r"V-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", r) for r in host_refs)
+        assert all(re.fullmatch(r"F-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", r) for r in family_refs)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

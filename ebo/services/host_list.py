@@ -1,0 +1,84 @@
+"""The coordinators' list of every host household: search by name, email, postal code or reference, and
+filters by vetting status, the host's own choice, area, beds, language, step-free access and pets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ebo.languages import LANGUAGE_CODES
+from ebo.models import HostHousehold, HostState, VettingStatus
+from ebo.references import normalise
+
+PER_PAGE = 25
+
+
+@dataclass
+class HostFilters:
+    """The hosts list's search text and filters (all optional; unknown values are ignored)."""
+
+    q: str = ""
+    vetting: str = ""
+    state: str = ""
+    area: str = ""        # the first digits of the postal code, e.g. "745"
+    min_beds: int | None = None
+    language: str = ""
+    step_free: bool = False
+    no_pets: bool = False
+
+    @classmethod
+    def from_args(cls, q: str, args) -> HostFilters:
+        """Filters from the search text and the URL's query arguments, with unknown values dropped."""
+        beds = args.get("beds", "")
+        area = "".join(ch for ch in args.get("area", "") if ch.isdigit())[:5]
+        return cls(
+            q=q,
+            vetting=args.get("vetting", "") if args.get("vetting", "") in set(VettingStatus) else "",
+            state=args.get("state", "") if args.get("state", "") in set(HostState) else "",
+            area=area,
+            min_beds=int(beds) if beds.isdigit() and 1 <= int(beds) <= 20 else None,
+            language=args.get("language", "") if args.get("language", "") in LANGUAGE_CODES else "",
+            step_free=args.get("step_free") == "1",
+            no_pets=args.get("no_pets") == "1",
+        )
+
+    def query_args(self) -> dict[str, str]:
+        """The filters (not the search text) as URL arguments."""
+        out = {"vetting": self.vetting, "state": self.state, "area": self.area,
+               "beds": str(self.min_beds) if self.min_beds else "", "language": self.language,
+               "step_free": "1" if self.step_free else "", "no_pets": "1" if self.no_pets else ""}
+        return {k: v for k, v in out.items() if v}
+
+
+def hosts_query(f: HostFilters) -> sa.Select:
+    """Host households matching the filters, by name."""
+    query = sa.select(HostHousehold)
+    text = f.q.strip()
+    if text:
+        ref = normalise(text)
+        like = f"%{text.lower()}%"
+        digits = "".join(ch for ch in text if ch.isdigit())
+        conditions = [sa.func.lower(HostHousehold.contact_name).like(like),
+                      sa.func.lower(HostHousehold.email).like(like)]
+        if digits:
+            conditions.append(sa.func.replace(HostHousehold.postal_code, " ", "").like(f"{digits}%"))
+        if ref:
+            conditions.append(HostHousehold.reference == ref)
+        query = query.where(sa.or_(*conditions))
+    if f.vetting:
+        query = query.where(HostHousehold.vetting_status == f.vetting)
+    if f.state:
+        query = query.where(HostHousehold.state == f.state)
+    if f.area:
+        query = query.where(sa.func.replace(HostHousehold.postal_code, " ", "").like(f"{f.area}%"))
+    if f.min_beds:
+        query = query.where(HostHousehold.beds - HostHousehold.beds_used >= f.min_beds)
+    if f.language:
+        # The codes are stored as a JSON list; its text holds each code in quotes on SQLite and PostgreSQL.
+        query = query.where(sa.cast(HostHousehold.languages, sa.String).like(f'%"{f.language}"%'))
+    if f.step_free:
+        query = query.where(HostHousehold.step_free.is_(True))
+    if f.no_pets:
+        query = query.where(HostHousehold.has_pets.is_(False))
+    return query.order_by(HostHousehold.contact_name, HostHousehold.id)

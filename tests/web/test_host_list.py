@@ -1,0 +1,54 @@
+"""Issue 14: coordinators find every host, approved ones too, by search and filters."""
+
+from __future__ import annotations
+
+from ebo.extensions import db as _db
+from tests.factories import make_host
+
+
+def _host(name, email_part, postal, **kw):
+    h = make_host(**kw)
+    h.contact_name, h.postal_code = name, postal
+    h.email = f"{email_part}-{h.email}"
+    return h
+
+
+def _names(client, url="/vetting/hosts"):
+    html = client.get(url).get_data(as_text=True)
+    return {n for n in ("Ingrid Alm", "Ingrid Berg", "Olle Ek", "Sara Lind") if n in html}
+
+
+def test_hosts_list_search_and_filters(client, login_as, db):
+    a = _host("Ingrid Alm", "alm", "745 31", beds=4, languages=("sv", "uk"))
+    _host("Ingrid Berg", "berg", "745 32", beds=2, languages=("sv",), step_free=True)
+    _host("Olle Ek", "ek", "123 45", beds=6, vetting="registered", has_pets=True)
+    _host("Sara Lind", "lind", "123 46", beds=3, state="withdrawn", vetting="rejected")
+    _db.session.commit()
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    assert _names(client) == {"Ingrid Alm", "Ingrid Berg", "Olle Ek", "Sara Lind"}  # every state
+    assert _names(client, "/vetting/hosts?vetting=approved") == {"Ingrid Alm", "Ingrid Berg"}
+    assert _names(client, "/vetting/hosts?state=withdrawn") == {"Sara Lind"}
+    assert _names(client, "/vetting/hosts?area=745") == {"Ingrid Alm", "Ingrid Berg"}
+    assert _names(client, "/vetting/hosts?beds=4") == {"Ingrid Alm", "Olle Ek"}
+    assert _names(client, "/vetting/hosts?language=uk") == {"Ingrid Alm"}
+    assert _names(client, "/vetting/hosts?step_free=1") == {"Ingrid Berg"}
+    assert "Olle Ek" not in _names(client, "/vetting/hosts?no_pets=1")
+    assert _names(client, "/vetting/hosts?beds=nonsense&vetting=bogus") == {"Ingrid Alm", "Ingrid Berg", "Olle Ek",
+                                                                            "Sara Lind"}
+    # The search text goes by POST into the session, never into the URL.
+    resp = client.post("/vetting/hosts", data={"q": "ingrid", "vetting": "approved"})
+    assert resp.status_code == 302 and "ingrid" not in resp.headers["Location"]
+    assert "vetting=approved" in resp.headers["Location"]
+    assert _names(client, resp.headers["Location"]) == {"Ingrid Alm", "Ingrid Berg"}
+    for q, expected in (("berg-", {"Ingrid Berg"}), ("12345", {"Olle Ek"}), ("123 4", {"Olle Ek", "Sara Lind"}),
+                        (a.reference.lower().replace("-", " "), {"Ingrid Alm"})):
+        client.post("/vetting/hosts", data={"q": q})
+        assert _names(client) == expected, q
+    client.post("/vetting/hosts", data={"clear": "1"})
+    assert len(_names(client)) == 4
+
+
+def test_hosts_list_is_for_coordinators_only(client, login_as, db):
+    login_as("caseworker")
+    assert client.get("/vetting/hosts").status_code == 403
