@@ -121,7 +121,8 @@ def edit():
         try:
             changed = hosts.update_offer(household, form.offer_data())
         except hosts.HostError as e:
-            form.beds.errors = [*form.beds.errors, str(e)]
+            target = form[e.field or "beds"]
+            target.errors = [*target.errors, str(e)]
         else:
             flash(_("Your offer has been saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("hosts.dashboard"))

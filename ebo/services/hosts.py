@@ -57,6 +57,7 @@ OFFER_FIELDS = (
     "children_living",
     "beds",
     "rooms",
+    "max_families",
     "accepts_children",
     "step_free",
     "has_pets",
@@ -68,9 +69,14 @@ OFFER_FIELDS = (
     "free_text",
 )
 ADDRESS_FIELDS = ("street", "postal_code", "town")
+MAX_FAMILIES = 3  # the most families a host can offer to take at the same time
 
 class HostError(ValueError):
-    """A host action is not possible now; the message is for the user."""
+    """A host action is not possible now; the message is for the user (and `field` names the form field)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- registration and the offer ---------------------------------------------------------------------
@@ -83,6 +89,8 @@ def _clean_offer(data: dict) -> dict:
             offer[key] = " ".join((offer[key] or "").split())
     if "free_text" in offer:
         offer["free_text"] = (offer["free_text"] or "").strip() or None
+    if "max_families" in offer:
+        offer["max_families"] = min(max(int(offer["max_families"] or 1), 1), MAX_FAMILIES)
     if "languages" in offer:
         offer["languages"] = [c for c in dict.fromkeys(offer["languages"] or []) if c in LANGUAGE_CODES]
     return offer
@@ -141,6 +149,14 @@ def update_offer(household: HostHousehold, data: dict) -> list[str]:
     offer = _clean_offer(data)
     if "beds" in offer and offer["beds"] < household.beds_used:
         raise HostError(_("You host %(n)d people now; offer at least that many beds.", n=household.beds_used))
+    if "max_families" in offer and offer["max_families"] < household.families_placed:
+        raise HostError(
+            _(
+                "%(n)d families live with you now; you can choose fewer after a stay has ended.",
+                n=household.families_placed,
+            ),
+            field="max_families",
+        )
     changed = [k for k, v in offer.items() if getattr(household, k) != v]
     for key in changed:
         setattr(household, key, offer[key])
