@@ -49,7 +49,8 @@ DEFAULTS: dict = {
     "BASE_URL": None,  # for links in emails sent from the command line, e.g. https://ebo.kommun.se
     "GEOCODER_URL": None,  # optional Nominatim-compatible service; the address table is tried first
     "GEOCODER_TIMEOUT_S": 5,
-    "REGISTER_RATE_LIMIT": "10 per hour",
+    "REGISTER_RATE_LIMIT": "10 per hour",  # successful registrations per address; failed forms do not count
+    "PROPOSAL_ANSWER_DAYS": 3,  # days a host is asked to answer a proposal within, from the day it was sent
     "MATCH_WORKERS": 2,
     "MATCH_TIME_LIMIT_S": 60,
     "TESTING": False,

@@ -9,8 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
-from ebo.formutil import ImportForm, choices
+from ebo.families.forms import MAX_ROWS, FamilyForm, FamilyImportForm, StatusForm, pad_members
+from ebo.formutil import choices
 from ebo.permissions import CASEWORKER, REGISTRY_ROLES, role_required
 from ebo.services import families as svc
 from ebo.services import imports
@@ -169,10 +169,16 @@ def set_status(family_id: uuid.UUID):
 @role_required(CASEWORKER)
 def import_():
     """Bulk import of families from CSV: all or nothing, every bad row listed."""
-    form = ImportForm()
+    form = FamilyImportForm()
     result = None
     if form.validate_on_submit():
-        result = imports.import_upload(form.file.data, imports.import_families, current_user, UPLOAD_LIMIT)
+        allow = bool(form.allow_duplicates.data)
+        result = imports.import_upload(
+            form.file.data,
+            lambda data, user: imports.import_families(data, user, allow_duplicates=allow),
+            current_user,
+            UPLOAD_LIMIT,
+        )
         if result.ok:
             flash(_("%(families)d families with %(persons)d persons were imported.", families=result.created,
                     persons=result.persons), "success")

@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 from ebo import create_app
 from ebo.extensions import db
 
-HEAD = "0003_cards"
+HEAD = "0008_hostside"
 
 
 def _make_app(url: str, tmp_path):
