@@ -52,7 +52,8 @@ DEFAULTS: dict = {
     "BASE_URL": None,  # for links in emails sent from the command line, e.g. https://ebo.kommun.se
     "GEOCODER_URL": None,  # optional Nominatim-compatible service; the address table is tried first
     "GEOCODER_TIMEOUT_S": 5,
-    "REGISTER_RATE_LIMIT": "10 per hour",
+    "REGISTER_RATE_LIMIT": "10 per hour",  # successful registrations per address; failed forms do not count
+    "PROPOSAL_ANSWER_DAYS": 3,  # days a host is asked to answer a proposal within, from the day it was sent
     # Accounts (docs/security-accounts.md)
     "REQUIRE_STAFF_2FA": None,  # None: required in production only; EBO_REQUIRE_STAFF_2FA=1/0 decides
     "PASSWORD_RESET_MINUTES": 60,  # a forgotten-password link works this long

@@ -20,7 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ebo.formutil import MultiCheckboxField, NoNulMixin, SubForm, choices
+from ebo import clock
+from ebo.formutil import ImportForm, MultiCheckboxField, NoNulMixin, SubForm, choices
 from ebo.services import families as svc
 
 BLANK_ROWS = 2  # empty member rows offered under the filled ones
@@ -34,7 +35,8 @@ class MemberForm(SubForm):
         [("", _l("(empty row)")), ("adult", _l("Adult")), ("child", _l("Child"))]), default="")
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=80)],
                              render_kw={"autocomplete": "off"})
-    birth_year = IntegerField(_l("Birth year"), validators=[Optional(), NumberRange(min=1900, max=2100)],
+    birth_year = IntegerField(_l("Birth year"), validators=[
+        Optional(), NumberRange(min=1900, max=2100, message=_l("Enter a birth year from 1900 to this year."))],
                               render_kw={"inputmode": "numeric"})
     school = SelectField(_l("School"), choices=[], default="", validate_choice=True)
 
@@ -43,6 +45,11 @@ class MemberForm(SubForm):
         ok = True
         if self.kind.data == "child" and self.birth_year.data is None and not self.birth_year.errors:
             self.birth_year.errors.append(_l("Enter the child's birth year."))
+            ok = False
+        problem = None if self.birth_year.errors else svc.birth_year_problem(
+            self.kind.data, self.birth_year.data, clock.today())
+        if problem and self.kind.data:
+            self.birth_year.errors.append(problem)
             ok = False
         if self.school.data and self.kind.data != "child" and not self.school.errors:
             self.school.errors.append(_l("Only children have a school."))
@@ -84,6 +91,11 @@ class FamilyForm(NoNulMixin, FlaskForm):
         for entry in self.members:
             ok = entry.form.check_row() and ok
         return ok
+
+    def validate_needed_from(self, field):
+        problem = svc.needed_from_problem(field.data, clock.today())
+        if problem:
+            raise ValidationError(problem)
 
     def validate_dossier_number(self, field):
         value = svc.normalise_dossier(field.data)
@@ -134,3 +146,9 @@ class StatusForm(FlaskForm):
 
     status = SelectField(_l("Status"), choices=[])
     submit = SubmitField(_l("Change status"))
+
+
+class FamilyImportForm(ImportForm):
+    """Upload a family file; after a duplicate warning, the user may confirm the import anyway."""
+
+    allow_duplicates = BooleanField(_l("I have checked: these are other families; import them anyway"))

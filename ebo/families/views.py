@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ebo.families.forms import MAX_ROWS, FamilyForm, StatusForm, pad_members
-from ebo.formutil import ImportForm, choices
+from ebo.families.forms import MAX_ROWS, FamilyForm, FamilyImportForm, StatusForm, pad_members
+from ebo.formutil import choices
 from ebo.pagination import page_arg
 from ebo.permissions import CASEWORKER, REGISTRY_ROLES, STAFF, role_required
 from ebo.services import families as svc
@@ -187,10 +187,16 @@ def set_status(family_id: uuid.UUID):
 @role_required(CASEWORKER)
 def import_():
     """Bulk import of families from CSV: all or nothing, every bad row listed."""
-    form = ImportForm()
+    form = FamilyImportForm()
     result = None
     if form.validate_on_submit():
-        result = imports.import_upload(form.file.data, imports.import_families, current_user, UPLOAD_LIMIT)
+        allow = bool(form.allow_duplicates.data)
+        result = imports.import_upload(
+            form.file.data,
+            lambda data, user: imports.import_families(data, user, allow_duplicates=allow),
+            current_user,
+            UPLOAD_LIMIT,
+        )
         if result.ok:
             flash(_("Imported: %(families)s with %(persons)s in all.",
                     families=ngettext("%(num)d family", "%(num)d families", result.created),

@@ -111,6 +111,25 @@ class OfferForm(FlaskForm):
     children_living = _int(_l("Children living in the home"), 0, 20)
     beds = _int(_l("Beds you offer"), 1, 20)
     rooms = _int(_l("Rooms you offer"), 1, 20)
+    max_families = RadioField(
+        _l("How many families could you take at the same time?"),
+        choices=choices(
+            [
+                (1, _l("One family")),
+                (2, _l("Two families at the same time, if they fit in the beds I offer")),
+                (3, _l("Three families at the same time, if they fit in the beds I offer")),
+            ]
+        ),
+        coerce=int,
+        default=1,  # a form sent without the question (an older page) keeps one family
+        validate_choice=True,
+        invalid_value_message=_l("Choose one, two or three families."),
+        invalid_choice_message=_l("Choose one, two or three families."),
+        description=_l(
+            "Two small families can sometimes share a larger home, for example a parent with a child in "
+            "each room. We never propose more people than the beds you offer."
+        ),
+    )
     accepts_children = BooleanField(_l("Children are welcome"), default=True)
     step_free = BooleanField(_l("The home can be reached without steps (step-free)"))
     has_pets = BooleanField(_l("There are pets in the home"))

@@ -38,6 +38,8 @@ LANGUAGE_NAMES = dict(LANGUAGES)
 
 
 def _register_limit() -> str:
+    # Only successful registrations count (a redirect to the dashboard): typos and refused forms cost nothing,
+    # so a family correcting mistakes, or neighbours on one network, are not locked out.
     return current_app.config.get("REGISTER_RATE_LIMIT", "10 per hour")
 
 
@@ -53,7 +55,7 @@ def language_name(code: str) -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
-@limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(_register_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 302)
 def register():
     """Offer a room: the account and the household in one form; a double submit makes one household."""
     if current_user.is_authenticated:
@@ -101,6 +103,9 @@ def dashboard():
         household=household,
         status=hosts.status(household, today),
         proposals=hosts.proposals_for(household),
+        waiting=[hosts.proposal_summary(p, today) for p in hosts.waiting_proposals(household)],
+        answer_form=AnswerForm(),
+        proposal_label=hosts.proposal_label,
         action_form=ActionForm(),
         today=today,
     )
@@ -118,7 +123,8 @@ def edit():
         try:
             changed = hosts.update_offer(household, form.offer_data())
         except hosts.HostError as e:
-            form.beds.errors = [*form.beds.errors, str(e)]
+            target = form[e.field or "beds"]
+            target.errors = [*target.errors, str(e)]
         else:
             flash(_("Your offer has been saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("hosts.dashboard"))
@@ -164,6 +170,27 @@ def withdraw():
 def reconfirm():
     """Confirm that my offer is still current."""
     return _state_action(None, _("Thank you! Your offer is confirmed for another year."))
+
+
+@bp.route("/another-family", methods=["POST"])
+@role_required("host")
+def another_family():
+    """After a stay: can I take another family? Yes keeps my offer open; no pauses it."""
+    household = _household() or abort(404)
+    if ActionForm().validate_on_submit():
+        yes = request.form.get("answer") == "yes"
+        try:
+            hosts.answer_another_family(household, yes)
+        except hosts.HostError as e:
+            flash(str(e), "info")
+        else:
+            flash(
+                _("Thank you! Your offer stays open for a new family.")
+                if yes
+                else _("Thank you! Your offer is paused; open it again whenever you like."),
+                "success",
+            )
+    return redirect(url_for("hosts.dashboard"))
 
 
 @bp.route("/proposals/<uuid:proposal_id>", methods=["GET", "POST"])

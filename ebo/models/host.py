@@ -144,6 +144,9 @@ class HostHousehold(db.Model):
     # Registration counts as the first confirmation.
     last_reconfirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     reconfirm_reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a stay with the host ends: the host is asked whether they can take another family; cleared
+    # by their answer (yes: the offer stays open; no: it is paused).
+    another_family_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -89,10 +89,14 @@ def _family_url(family_id: uuid.UUID) -> str | None:
         return None
 
 
+UNPLANNED = "unplanned"  # the follow-up form's choice for a visit outside the plan
+
+
 def _follow_form(p, on, formdata=None):
     """The follow-up form with the open planned dates as choices."""
     form = FollowUpForm(formdata=formdata, start_date=p.start_date, today=on, prefix="visit")
     form.planned_on.choices = [(d.isoformat(), format_date(d)) for d in svc.open_visit_dates(p, on)]
+    form.planned_on.choices.append((UNPLANNED, _("A visit that was not planned")))
     if formdata is None and form.done_on.data is None:
         form.done_on.data = on
     return form
@@ -107,8 +111,11 @@ def follow_up(placement_id: uuid.UUID):
     form = _follow_form(p, on, formdata=request.form)
     if p.is_active and form.validate_on_submit():
         try:
-            svc.record_visit(p, dt.date.fromisoformat(form.planned_on.data), form.done_on.data,
-                             form.notes.data, actor=current_user)
+            if form.planned_on.data == UNPLANNED:
+                svc.record_unplanned_visit(p, form.done_on.data, form.notes.data, actor=current_user)
+            else:
+                svc.record_visit(p, dt.date.fromisoformat(form.planned_on.data), form.done_on.data,
+                                 form.notes.data, actor=current_user)
         except svc.PlacementError:
             flash(_("That visit has already been recorded."), "error")
         else:

@@ -49,7 +49,7 @@ def _checked() -> bool:
 @role_required(*RUN_ROLES)
 def index():
     """The runs, newest first, and the form to start one with a preview of who takes part."""
-    km, per_host, limit = svc.default_max_school_km(), 1, 60
+    km, per_host, limit = svc.default_max_school_km(), svc.default_families_per_host(), 60
     asked = StartRunForm(request.args, meta={"csrf": False})
     if "max_school_km" in request.args and asked.validate():
         km, per_host, limit = asked.max_school_km.data, asked.families_per_host.data, asked.time_limit_s.data

@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from ebo.clock import today as _today
 from ebo.extensions import db
 from ebo.languages import LANGUAGE_NAMES
 from ebo.models import Family, FamilyMember, HealthNote, School
+from ebo.models.types import add_months
 from ebo.services import audit
 
 # The languages offered on the form: one list shared with the hosts' form, so matching compares them.
@@ -103,6 +105,41 @@ def existing_dossier_keys() -> set[str]:
     return {dossier_key(v) for v in rows}
 
 
+MIN_ADULT_AGE = 18  # by birth year: an "adult" born later is probably a child
+MAX_CHILD_AGE = 20  # by birth year: a "child" born earlier is probably an adult
+NEEDED_FROM_MAX_YEARS = 2  # "housing needed from" further ahead than this is a typing mistake
+
+
+def birth_year_problem(kind: str, birth_year: int | None, today: date) -> str | None:
+    """Why a member's birth year is implausible for an adult or child (a translated message), or None."""
+    if birth_year is None:
+        return None
+    if birth_year > today.year:
+        return str(_l("The birth year %(year)d is in the future.", year=birth_year))
+    if birth_year < 1900:
+        return str(_l("Enter a birth year from 1900 to %(this)d.", this=today.year))
+    if kind == "adult" and today.year - birth_year < MIN_ADULT_AGE:
+        return str(_l("An adult born in %(year)d would be under %(age)d; is this person a child?",
+                      year=birth_year, age=MIN_ADULT_AGE))
+    if kind == "child" and today.year - birth_year > MAX_CHILD_AGE:
+        return str(_l("A child born in %(year)d would be over %(age)d; is this person an adult?",
+                      year=birth_year, age=MAX_CHILD_AGE))
+    return None
+
+
+def needed_from_problem(value: date | None, today: date) -> str | None:
+    """Why a "housing needed from" date is implausible (a translated message), or None."""
+    if value is None:
+        return None
+    latest = add_months(today, 12 * NEEDED_FROM_MAX_YEARS)
+    if value > latest:
+        return str(_l("The date is more than %(n)d years ahead; the latest is %(date)s.",
+                      n=NEEDED_FROM_MAX_YEARS, date=format_date(latest)))
+    if value.year < 2000:
+        return str(_l("The date is not plausible."))
+    return None
+
+
 def check(data: FamilyData, exclude_id: uuid.UUID | None = None) -> None:
     """Raise FamilyError for the first broken rule of a family as a whole."""
     if data.dossier_number:
@@ -113,6 +150,14 @@ def check(data: FamilyData, exclude_id: uuid.UUID | None = None) -> None:
             raise FamilyError(_l("Another family already has this dossier number."), "dossier_number")
     if not any(m.kind == "adult" for m in data.members):
         raise FamilyError(_l("A family needs at least one adult."), "members")
+    now = _today()
+    for m in data.members:
+        problem = birth_year_problem(m.kind, m.birth_year, now)
+        if problem:
+            raise FamilyError(problem, "members")
+    problem = needed_from_problem(data.needed_from, now)
+    if problem:
+        raise FamilyError(problem, "needed_from")
     if len(data.members) > MAX_MEMBERS:
         raise FamilyError(_l("A family can have at most %(n)d members.", n=MAX_MEMBERS), "members")
     if data.route not in ROUTE_LABELS:

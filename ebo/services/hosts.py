@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from ebo import clock
 from ebo.extensions import db
 from ebo.languages import LANGUAGE_CHOICES, LANGUAGE_CODES
 from ebo.models import (
@@ -57,6 +58,7 @@ OFFER_FIELDS = (
     "children_living",
     "beds",
     "rooms",
+    "max_families",
     "accepts_children",
     "step_free",
     "has_pets",
@@ -68,9 +70,14 @@ OFFER_FIELDS = (
     "free_text",
 )
 ADDRESS_FIELDS = ("street", "postal_code", "town")
+MAX_FAMILIES = 3  # the most families a host can offer to take at the same time
 
 class HostError(ValueError):
-    """A host action is not possible now; the message is for the user."""
+    """A host action is not possible now; the message is for the user (and `field` names the form field)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- registration and the offer ---------------------------------------------------------------------
@@ -83,6 +90,8 @@ def _clean_offer(data: dict) -> dict:
             offer[key] = " ".join((offer[key] or "").split())
     if "free_text" in offer:
         offer["free_text"] = (offer["free_text"] or "").strip() or None
+    if "max_families" in offer:
+        offer["max_families"] = min(max(int(offer["max_families"] or 1), 1), MAX_FAMILIES)
     if "languages" in offer:
         offer["languages"] = [c for c in dict.fromkeys(offer["languages"] or []) if c in LANGUAGE_CODES]
     return offer
@@ -141,6 +150,14 @@ def update_offer(household: HostHousehold, data: dict) -> list[str]:
     offer = _clean_offer(data)
     if "beds" in offer and offer["beds"] < household.beds_used:
         raise HostError(_("You host %(n)d people now; offer at least that many beds.", n=household.beds_used))
+    if "max_families" in offer and offer["max_families"] < household.families_placed:
+        raise HostError(
+            _(
+                "%(n)d families live with you now; you can choose fewer after a stay has ended.",
+                n=household.families_placed,
+            ),
+            field="max_families",
+        )
     changed = [k for k, v in offer.items() if getattr(household, k) != v]
     for key in changed:
         setattr(household, key, offer[key])
@@ -235,15 +252,15 @@ def status(household: HostHousehold, today: date) -> HostStatus:
             "withdrawn",
             _("You have withdrawn your offer. You can offer your room again at any time."),
         )
-    elif has_active_placement(household):
-        key, text = "hosting", _("A family lives with you. Thank you! Your coordinator follows up with you.")
-    elif household.state == HostState.PAUSED:
-        key, text = "paused", _("Your offer is paused: we will not propose any family until you resume it.")
     elif waiting:
         key, text = (
             "proposal_waiting",
             _("A family has been proposed to you. Please answer as soon as you can."),
         )
+    elif has_active_placement(household):
+        key, text = "hosting", _("A family lives with you. Thank you! Your coordinator follows up with you.")
+    elif household.state == HostState.PAUSED:
+        key, text = "paused", _("Your offer is paused: we will not propose any family until you resume it.")
     elif household.vetting_status == VettingStatus.REGISTERED:
         key, text = (
             "registered",
@@ -281,6 +298,48 @@ def status(household: HostHousehold, today: date) -> HostStatus:
 
 
 # --- proposals ---------------------------------------------------------------------------------------
+
+# A proposal's state as the host sees it: in the host's words, never the coordinators' ("sent to the host").
+HOST_PROPOSAL_LABELS = {
+    ProposalState.SENT: _l("Waiting for your answer"),
+    ProposalState.ACCEPTED: _l("You said yes"),
+    ProposalState.DECLINED: _l("You said no"),
+    ProposalState.CONFIRMED: _l("The stay is agreed"),
+}
+DEFAULT_STAY_DAYS = 90  # a run's shortest stay when its parameters do not say
+
+
+def proposal_label(proposal: Proposal) -> str:
+    """The proposal's state in the host's words."""
+    return str(HOST_PROPOSAL_LABELS.get(ProposalState(proposal.state), proposal.state))
+
+
+def answer_by(proposal: Proposal) -> date | None:
+    """The last day the host is asked to answer: the sent day (in Sweden) plus PROPOSAL_ANSWER_DAYS."""
+    if proposal.sent_at is None:
+        return None
+    days = int(current_app.config.get("PROPOSAL_ANSWER_DAYS", 3))
+    return proposal.sent_at.astimezone(clock.SWEDEN).date() + timedelta(days=days)
+
+
+def expected_stay_days(proposal: Proposal) -> int:
+    """How long the stay is expected to last at least: the shortest stay the run planned for, in days."""
+    params = (proposal.run.params if proposal.run is not None else None) or {}
+    try:
+        return max(int(params.get("min_stay_days", DEFAULT_STAY_DAYS)), 1)
+    except (TypeError, ValueError):
+        return DEFAULT_STAY_DAYS
+
+
+def waiting_proposals(household: HostHousehold) -> list[Proposal]:
+    """The proposals waiting for this host's answer, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.host_id == household.id, Proposal.state == ProposalState.SENT)
+            .order_by(Proposal.sent_at.asc().nulls_last(), Proposal.created_at)
+        )
+    )
 
 
 def proposals_for(household: HostHousehold) -> list[Proposal]:
@@ -327,6 +386,10 @@ def proposal_summary(proposal: Proposal, today: date) -> dict:
         "needs_non_smoking": bool(family.needs_non_smoking),
         "arrival": family.needed_from,
         "sent_at": proposal.sent_at,
+        "answer_by": answer_by(proposal),
+        "late": (answer_by(proposal) or today) < today,
+        "stay_days": expected_stay_days(proposal),
+        "state_label": proposal_label(proposal),
         "answered_at": proposal.answered_at,
         "decline_reason": proposal.decline_reason,
         "confirmed": False,
@@ -388,6 +451,30 @@ def answer_proposal(household: HostHousehold, proposal: Proposal, accept: bool, 
     audit.record("proposal_accepted" if accept else "proposal_declined", "proposal", proposal.id)
 
 
+# --- after a stay -----------------------------------------------------------------------------------
+
+
+def ask_another_family(household: HostHousehold) -> EmailMessage | None:
+    """A stay with the host has ended: ask (on the dashboard and by email) whether they can take another family.
+
+    Not asked when the offer is withdrawn or not approved: there is nothing to keep open.
+    """
+    if household.state == HostState.WITHDRAWN or household.vetting_status == VettingStatus.REJECTED:
+        return None
+    household.another_family_asked_at = utcnow()
+    audit.record("host_asked_another_family", "host", household.id)
+    return _mail_host(household, _l("Could you take another family?"), "another_family", "another_family")
+
+
+def answer_another_family(household: HostHousehold, yes: bool) -> None:
+    """The host's answer after a stay: yes keeps (or opens) the offer; no pauses it. Audited."""
+    if household.another_family_asked_at is None:
+        raise HostError(_("There is no question waiting for your answer."))
+    household.another_family_asked_at = None
+    set_state(household, HostState.ACTIVE if yes else HostState.PAUSED)
+    audit.record("host_another_family_yes" if yes else "host_another_family_no", "host", household.id)
+
+
 # --- emails ------------------------------------------------------------------------------------------
 
 
@@ -419,6 +506,7 @@ def notify_proposal_waiting(proposal: Proposal) -> EmailMessage | None:
         "proposal_waiting",
         "proposal_waiting",
         proposal_link=mail.external_url("hosts.proposal", proposal_id=proposal.id),
+        answer_by=answer_by(proposal),
     )
 
 

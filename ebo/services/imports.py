@@ -18,7 +18,7 @@ from pyproj import Transformer
 
 from ebo import clock
 from ebo.extensions import db
-from ebo.models import AddressPoint, School, normalise_street
+from ebo.models import AddressPoint, Family, School, normalise_street
 from ebo.models.geo import in_sweden
 from ebo.services import audit, csvio
 from ebo.services import families as family_service
@@ -106,11 +106,14 @@ class ImportResult:
     updated: int = 0
     persons: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # Families of the file that look like ones already registered (same contact and birth years, no dossier
+    # number): nothing is imported until the user confirms. Each is (family key, contact name).
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when the file was imported."""
-        return not self.errors
+        return not self.errors and not self.duplicates
 
 
 def _read(data: bytes, spec: dict, required: tuple[str, ...], max_rows: int):
@@ -231,8 +234,8 @@ ROUTE_WORDS = {
 YES = {"ja", "j", "x", "1", "yes", "y", "true", "sant"}
 NO = {"nej", "n", "0", "no", "false", "falskt", ""}
 FAMILY_FIELDS = ("dossier", "contact", "phone", "email", "languages", "route", "needed_from", "notes")
-MAX_CHILD_AGE = 20
-MIN_ADULT_AGE = 15
+MAX_CHILD_AGE = family_service.MAX_CHILD_AGE
+MIN_ADULT_AGE = family_service.MIN_ADULT_AGE  # the same rules as the family form
 
 
 def _flag(line: int, value: str, column: str, errors: list[RowError]) -> bool:
@@ -255,8 +258,33 @@ def _date(value: str) -> date | None:
         return None
 
 
-def import_families(data: bytes, actor=None, max_rows: int = 5000, today: date | None = None) -> ImportResult:
-    """Import families from a CSV with one row per person grouped by a family key; all or nothing."""
+def _family_key(contact: str, birth_years) -> tuple[str, tuple]:
+    return (" ".join((contact or "").lower().split()), tuple(sorted((y or 0) for y in birth_years)))
+
+
+def likely_duplicates(prepared: list[tuple[str, family_service.FamilyData]]) -> list[tuple[str, str]]:
+    """The file's families without a dossier number that match a registered family: same contact, birth years."""
+    undocumented = [(key, d) for key, d in prepared if not d.dossier_number]
+    if not undocumented:
+        return []
+    names = {_family_key(d.contact_name, [])[0] for _key, d in undocumented}
+    # Names are compared in Python (SQLite's lower() folds only ASCII, and names have å, ä, ö).
+    ids = [fid for fid, name in db.session.execute(sa.select(Family.id, Family.contact_name))
+           if _family_key(name, [])[0] in names]
+    known = set()
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        for fam in db.session.scalars(sa.select(Family).where(Family.id.in_(chunk))):
+            known.add(_family_key(fam.contact_name, [m.birth_year for m in fam.members]))
+    return [(key, d.contact_name) for key, d in undocumented
+            if _family_key(d.contact_name, [m.birth_year for m in d.members]) in known]
+
+
+def import_families(data: bytes, actor=None, max_rows: int = 5000, today: date | None = None,
+                    allow_duplicates: bool = False) -> ImportResult:
+    """Import families from a CSV with one row per person grouped by a family key; all or nothing.
+
+    Families that look already registered stop the import with a warning unless `allow_duplicates`.
+    """
     today = today or clock.today()
     try:
         table, cols = _read(data, FAMILY_COLUMNS, ("family", "role", "birth_year", "contact", "needed_from"),
@@ -378,9 +406,8 @@ def import_families(data: bytes, actor=None, max_rows: int = 5000, today: date |
         if needed is None:
             errors.append(RowError(group["lines"].get("needed_from", line), cols["needed_from"], _l(
                 "Write the date as YYYY-MM-DD (for example 2026-03-01).")))
-        elif not 2000 <= needed.year <= today.year + 10:
-            errors.append(RowError(group["lines"]["needed_from"], cols["needed_from"],
-                                   _l("The date is not plausible.")))
+        elif problem := family_service.needed_from_problem(needed, today):
+            errors.append(RowError(group["lines"]["needed_from"], cols["needed_from"], problem))
             needed = None
         route = ROUTE_WORDS.get(values.get("route", "").lower())
         if route is None:
@@ -398,17 +425,19 @@ def import_families(data: bytes, actor=None, max_rows: int = 5000, today: date |
         if email and (len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
             errors.append(RowError(group["lines"]["email"], cols["email"], _l("This is not an email address.")))
         if needed is not None and route is not None and contact:
-            prepared.append(family_service.FamilyData(
+            prepared.append((key, family_service.FamilyData(
                 contact_name=contact[:120], needed_from=needed, route=route,
                 dossier_number=family_service.normalise_dossier(values.get("dossier")),
                 contact_phone=phone[:40] or None, contact_email=email[:254] or None, languages=languages,
                 needs_step_free=group["flags"]["step_free"], pet_allergy=group["flags"]["pet_allergy"],
                 needs_non_smoking=group["flags"]["non_smoking"], notes=values.get("notes") or None,
-                members=group["members"]))
+                members=group["members"])))
     if errors:
         return ImportResult(errors=_sorted(errors))
+    if not allow_duplicates and (duplicates := likely_duplicates(prepared)):
+        return ImportResult(duplicates=duplicates)
     result = ImportResult()
-    for data_ in prepared:
+    for _key, data_ in prepared:
         family_service.create_family(data_, actor, checked=True, log=False)
         result.created += 1
         result.persons += len(data_.members)

@@ -40,7 +40,7 @@ from ebo.models import (
 )
 from ebo.models.matching import OPEN_STATES, ProposalState, confirmable_states
 from ebo.models.types import add_months, utcnow
-from ebo.services import audit, capacity
+from ebo.services import audit, capacity, hosts
 from matching.geo import haversine_km
 
 PER_PAGE = 25
@@ -184,8 +184,9 @@ def visits(placement, on: dt.date | None = None) -> list[Visit]:
     """The placement's stored visits, extended by the schedule up to the horizon; overdue ones marked."""
     on = on or today()
     by_date: dict[dt.date, Visit] = {}
-    for d in _scheduled_after_stored(placement, _horizon(placement, on)):
-        by_date[d] = Visit(planned_on=d)
+    if placement.end_date is None:  # an ended stay shows the visits made, nothing more is planned
+        for d in _scheduled_after_stored(placement, _horizon(placement, on)):
+            by_date[d] = Visit(planned_on=d)
     for v in placement.follow_ups:
         by_date[v.planned_on] = Visit(planned_on=v.planned_on, done_on=v.done_on, notes=v.notes, stored=True)
     out = sorted(by_date.values(), key=lambda v: v.planned_on)
@@ -267,6 +268,19 @@ def record_visit(placement, planned_on: dt.date, done_on: dt.date, notes: str | 
     audit.record("follow_up_done", "placement", placement.id, {"visit_id": str(visit.id)}, actor=actor)
 
 
+def record_unplanned_visit(placement, done_on: dt.date, notes: str | None, actor=None) -> None:
+    """Record a follow-up visit that was not planned (the schedule up to that day is stored first)."""
+    if done_on < placement.start_date:
+        raise PlacementError("before start")
+    plan_follow_ups(placement, through=done_on)  # the plan before the visit stays as it was
+    visit = FollowUpVisit(planned_on=done_on, done_on=done_on, by_user=getattr(actor, "id", None),
+                          notes=(notes or "").strip()[:NOTE_MAX] or None)
+    placement.follow_ups.append(visit)
+    db.session.flush()
+    audit.record("follow_up_done", "placement", placement.id, {"visit_id": str(visit.id), "unplanned": True},
+                 actor=actor)
+
+
 # --- ending a placement ------------------------------------------------------------------------
 
 
@@ -294,6 +308,11 @@ def end_placement(placement, end_date: dt.date, reason: str, still_needs_housing
         capacity.release_unit(placement.unit_id, placement.persons)
     family = placement.family
     family.status = FamilyStatus.WAITING if still_needs_housing else FamilyStatus.MOVED_ON
+    # Visits planned but not made are cleared: nobody visits a stay that has ended.
+    for visit in [v for v in placement.follow_ups if v.done_on is None]:
+        placement.follow_ups.remove(visit)
+    if placement.host is not None:
+        hosts.ask_another_family(placement.host)
     db.session.flush()
     audit.record("placement_end", "placement", placement.id,
                  {"family_id": str(placement.family_id), "persons": placement.persons,

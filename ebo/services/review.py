@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from ebo.clock import today
 from ebo.extensions import db
 from ebo.models import Family, HostHousehold, MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind
+from ebo.models.matching import OPEN_STATES
 from ebo.models.types import utcnow
 from ebo.services import audit
 from ebo.services.match_instance import Preview, preview_counts
@@ -39,6 +40,17 @@ def runs_page(page: int = 1):
 def default_max_school_km() -> float:
     """The municipality's default school distance for a run."""
     return float(MunicipalitySettings.get().default_max_school_km)
+
+
+def default_families_per_host() -> int:
+    """The run form's "families per host": the most any host taking part in matching said they could take."""
+    settings = MunicipalitySettings.get()
+    most = db.session.scalar(
+        sa.select(sa.func.max(HostHousehold.max_families)).where(
+            HostHousehold.matching_clause(today(), settings.reconfirm_months)
+        )
+    )
+    return min(max(int(most or 1), 1), 5)
 
 
 def preview(max_school_km: float, families_per_host: int) -> Preview:
@@ -93,6 +105,8 @@ class ProposalRow:
     shared_language: bool | None
     family_ref: str = ""
     host_ref: str = ""
+    # The other families this run proposes to the same home (their sizes), so a coordinator sees them together.
+    same_home: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +181,32 @@ def state_counts(run: MatchingRun) -> dict[str, int]:
     )
 
 
+def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
+    """Fill each host row's `same_home`: the sizes of the run's other live proposals to that host."""
+    host_ids = {r.proposal.host_id for r in rows if r.proposal.host_id is not None}
+    if not host_ids:
+        return
+    others = db.session.execute(
+        sa.select(Proposal.id, Proposal.host_id, Proposal.family_id)
+        .where(
+            Proposal.run_id == run.id,
+            Proposal.host_id.in_(host_ids),
+            Proposal.state.in_(sorted(OPEN_STATES | {ProposalState.CONFIRMED})),
+        )
+        .order_by(Proposal.created_at, Proposal.id)
+    ).all()
+    sizes = {
+        f.id: f.size
+        for f in db.session.scalars(sa.select(Family).where(Family.id.in_({o.family_id for o in others})))
+    }
+    for row in rows:
+        row.same_home = [
+            sizes.get(o.family_id, 0)
+            for o in others
+            if o.host_id == row.proposal.host_id and o.id != row.proposal.id
+        ]
+
+
 def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_page_no: int = 1) -> Review:
     """The review of a finished run: totals, one page of proposals, one page of the unplaced families and why."""
     query = (
@@ -177,7 +217,8 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
             selectinload(Proposal.host),
             selectinload(Proposal.unit),
         )
-        .order_by(Proposal.created_at, Proposal.id)
+        # One home's families stand together: rows are grouped by host (and unit), in order of creation.
+        .order_by(Proposal.host_id.is_(None), Proposal.host_id, Proposal.unit_id, Proposal.created_at, Proposal.id)
     )
     if state:
         query = query.where(Proposal.state == state)
@@ -185,6 +226,7 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     if pagination.pages and pagination.page > pagination.pages:  # the last rows left the filter: its last page
         pagination = db.paginate(query, page=pagination.pages, per_page=PER_PAGE, error_out=False)
     pagination.items = _rows(list(pagination.items), (run.created_at or utcnow()).year)
+    _note_same_home(run, pagination.items)
     totals = dict(run.counts or {})
     totals.update(status=run.status, gap=run.gap, objective=run.objective, wall_s=run.wall_s)
     to_send = db.session.scalar(

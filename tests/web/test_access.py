@@ -50,7 +50,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     # hosts: a host reaches only its own offer; registration is public
     "hosts.register": EVERYONE,
     **{f"hosts.{ep}": frozenset({"host"}) for ep in (
-        "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "export", "erase")},
+        "dashboard", "edit", "proposal", "my_data", "pause", "resume", "withdraw", "reconfirm", "another_family",
+        "export", "erase")},
     # vetting: coordinators only
     **{f"vetting.{ep}": frozenset({"coordinator"}) for ep in (
         "queue", "hosts", "host", "record_visit", "decide", "geocode")},
