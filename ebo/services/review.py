@@ -8,7 +8,7 @@ proposals (`proposals`), and confirming a proposal into a placement (`placements
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
