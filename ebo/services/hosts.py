@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ebo import clock
 from ebo.extensions import db
@@ -331,13 +332,19 @@ def expected_stay_days(proposal: Proposal) -> int:
         return DEFAULT_STAY_DAYS
 
 
+#: At most this many waiting proposals lead the host's dashboard (a home takes at most a few families at once).
+WAITING_SHOWN = 5
+
+
 def waiting_proposals(household: HostHousehold) -> list[Proposal]:
-    """The proposals waiting for this host's answer, oldest first."""
+    """The proposals waiting for this host's answer, oldest first (at most WAITING_SHOWN)."""
     return list(
         db.session.scalars(
             sa.select(Proposal)
             .where(Proposal.host_id == household.id, Proposal.state == ProposalState.SENT)
+            .options(selectinload(Proposal.family).selectinload(Family.members))
             .order_by(Proposal.sent_at.asc().nulls_last(), Proposal.created_at)
+            .limit(WAITING_SHOWN)
         )
     )
 
@@ -394,7 +401,9 @@ def proposal_summary(proposal: Proposal, today: date) -> dict:
         "decline_reason": proposal.decline_reason,
         "confirmed": False,
     }
-    placement = db.session.scalar(sa.select(Placement).where(Placement.proposal_id == proposal.id))
+    placement = None  # a proposal still waiting for the host's answer has no placement (no query for it)
+    if proposal.state != ProposalState.SENT:
+        placement = db.session.scalar(sa.select(Placement).where(Placement.proposal_id == proposal.id))
     if proposal.state == ProposalState.CONFIRMED or placement is not None:
         confirmer_id = (placement.confirmed_by if placement is not None else None) or proposal.decided_by
         coordinator = db.session.get(User, confirmer_id) if confirmer_id else None

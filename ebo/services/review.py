@@ -184,8 +184,6 @@ def state_counts(run: MatchingRun) -> dict[str, int]:
 def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
     """Fill each host row's `same_home`: the sizes of the run's other live proposals to that host."""
     host_ids = {r.proposal.host_id for r in rows if r.proposal.host_id is not None}
-    if not host_ids:
-        return
     others = db.session.execute(
         sa.select(Proposal.id, Proposal.host_id, Proposal.family_id)
         .where(

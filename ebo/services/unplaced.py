@@ -34,9 +34,7 @@ REF_LEN = 8
 
 def school_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     """The names of the schools with these ids (None ignored)."""
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
+    ids = {i for i in ids if i is not None}  # one query even when empty: a page's statements do not depend on its data
     return dict(db.session.execute(sa.select(School.id, School.name).where(School.id.in_(ids))).all())
 
 
@@ -114,8 +112,7 @@ def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
             ids.update(UUID_RE.findall(d.get("text") or "") if "rule" not in d else ())
     names = _school_names_by_str(ids)
     known = [r.family_id for r in rows if r.family_id is not None]
-    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all()) \
-        if known else {}
+    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all())
     return [UnplacedRow(ref=r.ref, reasons=[_one(d, names) for d in r.reasons or []],
                         family_id=r.family_id if r.family_id in refs else None,
                         reference=refs.get(r.family_id) or r.ref) for r in rows]
