@@ -4,7 +4,7 @@ The model
 ---------
 Choose for every free family exactly one of: a host, a municipal unit, or "unplaced".
 
-- Objective (minimise): the sum of the families' costs (matching-io.md): a host costs the school km
+- Objective (minimise): the sum of the families' costs (docs/matching-format.md): a host costs the school km
   of its children times `school_km`, plus `no_common_language` when they share no language; a unit
   costs `unit_per_person` times the family size plus the school km; "unplaced" costs
   `unplaced_per_person` times the size. Fixed placements are kept and their cost added.
@@ -40,6 +40,8 @@ under any machine load; the clock only stops a search that would overrun the tim
 Names: `cols` holds the columns (family–host pairs in use, costs in integers at `cols.scale`);
 `host_price` is the price of a host's slot, `bed_price` of a host's bed, `unit_price` of a unit's
 bed, `fallback` a family's cost when it has no host.
+
+The model in words and maths, with the solver's stages: docs/matching-model.md.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ def _scale(prep: C.Prep) -> float:
 
 
 def _rounding(cols: _Columns) -> float:
-    """An upper bound, in the spec's units, on how far the integer costs of any solution can be from its
+    """An upper bound, in the file format's units (docs/matching-format.md), on how far the integer costs of any solution can be from its
     real costs: each family's largest rounding error over all its options, summed."""
     def err(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -579,7 +581,7 @@ def _as_float(cols: _Columns, v: int) -> float:
 
 
 def _assemble(inst: Instance, cols: _Columns, fam_host, fam_unit, value, bound_int, status, t0) -> Solution:
-    """Placements, unplaced with reasons, and the objective recomputed exactly in the spec's units."""
+    """Placements, unplaced with reasons, and the objective recomputed exactly in the file format's units (docs/matching-format.md)."""
     from matching.explain import explain_unplaced
 
     p = cols.p
