@@ -3,6 +3,9 @@
 The token in a card's QR code is ``base64url(version ‖ card id ‖ valid-until day ‖ Ed25519 signature)``:
 it names no person. The signing key and the photo key come from dedicated settings
 (``CARD_SIGNING_KEY``, ``CARD_PHOTO_KEY``) or are derived from ``SECRET_KEY`` with HKDF.
+
+Over 400 lines on purpose: the card's lifecycle, its signed token and its encrypted photo are one
+security boundary (docs/cards.md), kept together so that a reviewer reads it in one place.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Every import is all or nothing: the whole file is checked first, and rows are added only when no
 line has an error; otherwise the errors are returned, each with its line number, column and reason.
+
+Over 400 lines on purpose: three imports that share one all-or-nothing checker and error format; each
+import's column rules sit next to it, under its own heading.
 """
 
 from __future__ import annotations

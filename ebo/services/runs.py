@@ -9,6 +9,9 @@ reason and nothing stored.
 
 Each run kind registers how it builds its instance and how it stores its result (`register_kind`):
 "match" below (proposals), "drill" in ebo.services.drills (aggregate figures only).
+
+Over 400 lines on purpose: a run's whole life in the worker (start, heartbeat, child process,
+recovery, cancellation, storing the result) is one state machine, easier to check when read in one place.
 """
 
 from __future__ import annotations
