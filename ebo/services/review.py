@@ -220,9 +220,11 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     )
     if state:
         query = query.where(Proposal.state == state)
-    pagination = db.paginate(query, page=max(1, page), per_page=PER_PAGE, error_out=False)
-    if pagination.pages and pagination.page > pagination.pages:  # the last rows left the filter: its last page
-        pagination = db.paginate(query, page=pagination.pages, per_page=PER_PAGE, error_out=False)
+    # Past the last page (the last rows left the filter): its last page. Counted first, so that the page
+    # costs the same statements whichever page is asked for.
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    last = max(1, -(-total // PER_PAGE))
+    pagination = db.paginate(query, page=min(max(1, page), last), per_page=PER_PAGE, error_out=False)
     pagination.items = _rows(list(pagination.items), (run.created_at or utcnow()).year)
     _note_same_home(run, pagination.items)
     totals = dict(run.counts or {})
