@@ -163,8 +163,11 @@ def _scale(prep: C.Prep) -> float:
 
 
 def _rounding(cols: _Columns) -> float:
-    """An upper bound, in the file format's units (docs/matching-format.md), on how far the integer costs of any solution can be from its
-    real costs: each family's largest rounding error over all its options, summed."""
+    """An upper bound on how far the integer costs of any solution can be from its real costs.
+
+    In the file format's units (docs/matching-format.md): each family's largest rounding error over all
+    its options, summed.
+    """
     def err(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         return np.abs(x * cols.scale - np.rint(x * cols.scale)) / cols.scale
@@ -581,7 +584,10 @@ def _as_float(cols: _Columns, v: int) -> float:
 
 
 def _assemble(inst: Instance, cols: _Columns, fam_host, fam_unit, value, bound_int, status, t0) -> Solution:
-    """Placements, unplaced with reasons, and the objective recomputed exactly in the file format's units (docs/matching-format.md)."""
+    """Placements, unplaced with reasons, and the objective recomputed exactly.
+
+    The objective is in the file format's units (docs/matching-format.md).
+    """
     from matching.explain import explain_unplaced
 
     p = cols.p
