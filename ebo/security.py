@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ebo.extensions import db, login_manager
 from ebo.models import User
+from ebo.services import audit
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -161,12 +162,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
         if e.code == 403:
-            from ebo.services import audit  # local: ebo.services.audit imports ebo.security (client_ip)
-
             audit.record("authz_denied", "endpoint", request.endpoint or request.path[:64])
         if e.code == 429:  # throttled (a login or a registration): who tried is in the event's address
-            from ebo.services import audit
-
             audit.record("throttled", "endpoint", request.endpoint or request.path[:64])
         messages = {
             400: _l("The request could not be understood."),
@@ -209,11 +206,3 @@ _PLAIN_ERROR = ("<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\">
                 "<body><h1>Något gick fel hos oss. Inget sparades. Försök igen senare.</h1>"
                 "<p lang=\"en\">Something went wrong on our side. Nothing was saved. Please try again later.</p>"
                 "</body></html>")
-
-
-def client_ip() -> str | None:
-    """The client address (behind ProxyFix when configured)."""
-    try:
-        return (request.remote_addr or "")[:45] or None
-    except RuntimeError:
-        return None

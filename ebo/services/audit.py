@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.models import AuditEvent
-from ebo.security import client_ip
 
 
 def record(action: str, object_type: str | None = None, object_id=None, details: dict | None = None,
@@ -26,3 +25,11 @@ def record(action: str, object_type: str | None = None, object_id=None, details:
         details=details or {},
     )
     db.session.add(event)
+
+
+def client_ip() -> str | None:
+    """The client address (behind ProxyFix when configured), as the audit log stores it."""
+    try:
+        return (request.remote_addr or "")[:45] or None
+    except RuntimeError:
+        return None
