@@ -16,7 +16,8 @@ from ebo.families import cli as families_cli
 from ebo.hosts import cli as hosts_cli
 from ebo.permissions import ALL_ROLES
 from ebo.placements import cli as placements_cli
-from ebo.services import accounts, backup
+from ebo.services import accounts, backup, runs
+from ebo.worker import run_rq_worker
 
 
 def init_app(app: Flask) -> None:
@@ -101,10 +102,6 @@ def restore_command(path: str) -> None:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Work matching runs from Redis (production, with EBO_REDIS_URL set)."""
-    from flask import current_app
-
-    from ebo.worker import run_rq_worker
-
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("EBO_REDIS_URL is not set: runs use the embedded worker of the web process")
     if importlib.util.find_spec("rq") is None:
@@ -122,7 +119,5 @@ def runs_group() -> None:
 @with_appcontext
 def runs_recover_command() -> None:
     """Mark queued or running runs whose heartbeat is older than RUN_STALE_SECONDS failed ("interrupted")."""
-    from ebo.services import runs
-
     n = runs.recover_interrupted_runs()
     click.echo(f"Marked {n} run(s) as interrupted.")

@@ -20,12 +20,13 @@ import threading
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from ebo.extensions import db
 
 RQ_QUEUE = "ebo-runs"
+RQ_ENTRY = "ebo.rq_entry.rq_job"  # what RQ workers import and call for each job (it builds the app if need be)
 _PENDING = "ebo_pending_jobs"  # key in Session.info: jobs waiting for the transaction to commit
 
 _jobs: dict[str, Callable[..., object]] = {}
@@ -113,11 +114,10 @@ def run_job(name: str, *args) -> object:
 def _dispatch(app: Flask, name: str, args: tuple) -> None:
     m = mode(app)
     if m == "sync":
-        _run_in_own_context(app, name, args)
+        run_in_own_context(app, name, args)
     elif m == "rq":
         try:
-            _rq_queue(app).enqueue("ebo.worker.rq_job", name, *args, job_timeout=3600,
-                                   description=f"{name} {args}")
+            _rq_queue(app).enqueue(RQ_ENTRY, name, *args, job_timeout=3600, description=f"{name} {args}")
         except Exception:  # noqa: BLE001 - Redis went away after the check: the job is lost, say so
             app.logger.exception("could not hand job %s %s to the queue", name, args)
             handler = _lost_handlers.get(name)
@@ -127,7 +127,7 @@ def _dispatch(app: Flask, name: str, args: tuple) -> None:
         _embedded(app).submit(name, args)
 
 
-def _run_in_own_context(app: Flask, name: str, args: tuple) -> None:
+def run_in_own_context(app: Flask, name: str, args: tuple) -> None:
     """Run a job in a fresh app context, hence its own database session."""
     with app.app_context():
         try:
@@ -174,7 +174,7 @@ class EmbeddedWorker:
         while True:
             name, args = self.jobs.get()
             try:
-                _run_in_own_context(self.app, name, args)
+                run_in_own_context(self.app, name, args)
             except Exception:  # keep the worker alive for the next job; jobs record their own failures
                 self.app.logger.exception("worker loop error in job %s", name)
             finally:
@@ -219,17 +219,6 @@ def _rq_queue(app: Flask):
     from rq import Queue
 
     return Queue(RQ_QUEUE, connection=_redis(app))
-
-
-def rq_job(name: str, *args) -> None:
-    """RQ entry point: run the job in its own app context (building an app from the environment if needed)."""
-    if has_app_context():
-        app = current_app._get_current_object()
-    else:
-        from ebo import create_app
-
-        app = create_app()
-    _run_in_own_context(app, name, args)
 
 
 def run_rq_worker(app: Flask, burst: bool = False) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 import sqlalchemy as sa
 
-from ebo import worker
+from ebo import rq_entry, worker
 from ebo.extensions import db as _db
 from ebo.models import AuditEvent, MatchingRun, RunKind, RunState
 from ebo.services import audit, runs
@@ -83,6 +85,19 @@ def test_the_embedded_thread_runs_a_named_job(app, db, monkeypatch):
     db.session.commit()
     worker.wait_for_embedded(app)
     assert SEEN == [("threaded",)]
+
+
+def test_the_rq_entry_named_in_queued_jobs_runs_them_with_or_without_an_app_context(app, db, monkeypatch):
+    module_name, _, attr = worker.RQ_ENTRY.rpartition(".")
+    entry = getattr(importlib.import_module(module_name), attr)  # RQ resolves the name the same way
+    entry("test-record", "in context")
+    assert SEEN == [("in context",)]
+    built = []
+    monkeypatch.setattr(rq_entry, "create_app", lambda: built.append(1) or app)
+    thread = threading.Thread(target=entry, args=("test-record", "bare"))  # a new thread has no app context
+    thread.start()
+    thread.join(30)
+    assert built == [1] and SEEN == [("in context",), ("bare",)]
 
 
 def test_a_registered_run_kind_builds_and_stores_through_the_queue(db, make_user, monkeypatch):
