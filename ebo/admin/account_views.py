@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ebo.admin.account_forms import ConfirmActionForm, InviteForm
-from ebo.admin.views import bp
+from ebo.admin.blueprint import bp
 from ebo.extensions import db
 from ebo.models import User
 from ebo.permissions import ADMIN, role_required

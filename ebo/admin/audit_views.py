@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ebo.admin.views import bp
+from ebo.admin.blueprint import bp
 from ebo.pagination import page_arg
 from ebo.permissions import ADMIN, role_required
 from ebo.services import auditlog

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ebo.admin.views import bp
+from ebo.admin.blueprint import bp
 from ebo.extensions import db
 from ebo.formutil import ImportForm, NoNulMixin
 from ebo.models import AddressPoint

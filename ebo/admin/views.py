@@ -1,14 +1,16 @@
-"""Staff accounts, for administrators."""
+"""Staff accounts, for administrators; registering `bp` from here brings every admin route."""
 
 from __future__ import annotations
 
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ebo.admin import account_views, audit_views, settings_views  # noqa: F401  (their routes are on bp too)
+from ebo.admin.blueprint import bp
 from ebo.admin.forms import StaffUserForm, UserChangeForm
 from ebo.extensions import db
 from ebo.models import User
@@ -16,7 +18,6 @@ from ebo.pagination import page_arg
 from ebo.permissions import ADMIN, ALL_ROLES, role_required
 from ebo.services import accounts
 
-bp = Blueprint("admin", __name__)
 PER_PAGE = 50
 
 
@@ -66,5 +67,3 @@ def edit_user(user_id: uuid.UUID):
             flash(_("The changes were saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_edit.html", form=form, user=user, **account_views.edit_extras(user))
-
-from ebo.admin import account_views, audit_views, settings_views  # noqa: E402,F401  (routes on bp)

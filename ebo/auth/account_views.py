@@ -6,9 +6,9 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from ebo.auth.blueprint import bp
 from ebo.auth.forms import ForgotPasswordForm, PasswordChangeForm, ResendForm, SetPasswordForm
 from ebo.auth.sessions import end_session
-from ebo.auth.views import bp
 from ebo.extensions import db, limiter
 from ebo.models import User
 from ebo.models.accounts import TokenPurpose

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ebo.auth.views import bp
+from ebo.auth.blueprint import bp
 from ebo.services import mfa
 
 # Pages that the checks below never block (so that the person can do what is asked, or leave).

@@ -9,11 +9,11 @@ import uuid
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 
+from ebo.auth.blueprint import bp
 from ebo.auth.forms import CodeForm, EnrolForm, MfaOffForm, RecoveryCodesForm
 from ebo.auth.sessions import start_session
-from ebo.auth.views import bp
 from ebo.extensions import db
 from ebo.models import User
 from ebo.security import is_safe_next, public
@@ -133,8 +133,6 @@ def mfa_off():
     form = MfaOffForm(prefix="off")
     if form.validate_on_submit() and _check_code(current_user, form.code.data) is not None:
         mfa.remove(current_user, actor=current_user, reason="self")
-        from flask_login import login_user
-
         login_user(current_user._get_current_object(), remember=False)
         flash(_("Two-step login is off."), "success")
         return redirect(url_for("auth.account"))

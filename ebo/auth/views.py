@@ -1,18 +1,22 @@
-"""Log in, log out, switch language, and the user's own account page."""
+"""Log in, log out, switch language, and the user's own account page.
+
+Registering `bp` from here brings every auth route and hook: this module imports the others.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from ebo.auth import account_views, gate, mfa_views  # noqa: F401  (their routes and hooks are on bp too)
+from ebo.auth.blueprint import bp
 from ebo.auth.forms import EmailChangeForm, LanguageForm, LoginForm, PasswordChangeForm, PreferencesForm
+from ebo.auth.mfa_views import begin_second_step
 from ebo.auth.sessions import end_session, start_session
 from ebo.extensions import limiter
 from ebo.security import is_safe_next, public, safe_next
 from ebo.services import account_links, accounts, audit, mfa, throttle
-
-bp = Blueprint("auth", __name__)
 
 
 def _login_limit() -> str:
@@ -44,8 +48,6 @@ def login():
         if user is not None:
             target = form.next.data if is_safe_next(form.next.data) else url_for("main.home")
             if mfa.enabled(user):
-                from ebo.auth.mfa_views import begin_second_step
-
                 return begin_second_step(user, target)
             start_session(user)
             return redirect(target)
@@ -99,5 +101,3 @@ def account():
     return render_template("auth/account.html", pw_form=pw_form, pref_form=pref_form, email_form=email_form,
                            mfa_on=mfa.enabled(current_user), next=safe_next())
 
-
-from ebo.auth import account_views, gate, mfa_views  # noqa: E402,F401  (routes and hooks on bp)
