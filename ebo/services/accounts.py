@@ -8,14 +8,15 @@ from importlib import resources
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import abort, current_app, has_request_context
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ebo.extensions import db
 from ebo.models import User, new_session_token
 from ebo.models.types import utcnow
 from ebo.permissions import ALL_ROLES
-from ebo.services import audit, throttle
+from ebo.services import audit, throttle, tokens
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -103,8 +104,6 @@ def verify_password(user, password: str) -> bool:
     confirming = _confirming_own_password(user)
     if confirming and throttle.blocked("login", user.email, "LOGIN_ACCOUNT_LIMIT"):
         audit.record("password_confirm_throttled", "user", user.id)
-        from flask import abort
-
         abort(429)
     try:
         return hasher().verify(user.password_hash, password)
@@ -116,9 +115,6 @@ def verify_password(user, password: str) -> bool:
 
 
 def _confirming_own_password(user) -> bool:
-    from flask import has_request_context
-    from flask_login import current_user
-
     return bool(has_request_context() and getattr(current_user, "is_authenticated", False)
                 and current_user.id == user.id)
 
@@ -179,8 +175,6 @@ def set_active(user, active: bool, actor) -> None:
     """Activate or deactivate an account; deactivation ends its sessions."""
     user.active = active
     if not active:
-        from ebo.services import tokens
-
         rotate_session_token(user)
         tokens.revoke_all(user)
     audit.record("user_activated" if active else "user_deactivated", "user", user.id, actor=actor)

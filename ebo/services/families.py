@@ -14,9 +14,10 @@ from flask_babel import lazy_gettext as _l
 from ebo.clock import today as _today
 from ebo.extensions import db
 from ebo.languages import LANGUAGE_NAMES
-from ebo.models import Family, FamilyMember, HealthNote, School
+from ebo.models import Family, FamilyMember, HealthNote, Placement, Proposal, School
+from ebo.models.matching import LIVE_STATES
 from ebo.models.types import add_months
-from ebo.services import audit
+from ebo.services import audit, capacity
 
 # The languages offered on the form: one list shared with the hosts' form, so matching compares them.
 LANGUAGES = LANGUAGE_NAMES
@@ -218,10 +219,6 @@ def refit(family, actor=None) -> list[str]:
     asks to move the family or end the placement; no further family can be confirmed there meanwhile.
     A live proposal (approved, sent or accepted) is checked the same way against the room held there.
     """
-    from ebo.models import Placement, Proposal
-    from ebo.models.matching import LIVE_STATES
-    from ebo.services import capacity
-
     persons = max(1, len(family.members))
     warnings: list[str] = []
     placement = db.session.scalars(
