@@ -16,7 +16,8 @@ How the graph is built (read from the source with `ast`; nothing is imported):
   module below it. A module that needs a name from a package `__init__` says so with an explicit import,
   which is an edge.
 
-A cycle fails the test and is printed. docs/architecture.md ("Import layering") gives the layers.
+A cycle fails the test and is printed. So does a service that imports upwards (a view, a form, the
+request plumbing in `ebo.security`, or the app). docs/architecture.md ("Import layering") gives the layers.
 """
 
 from __future__ import annotations
@@ -143,6 +144,18 @@ def test_the_import_graph_has_no_cycle():
     assert len(graph) > 50 and "ebo" in graph and "matching.schema" in graph  # the walk saw the packages
     cycles = all_cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join("  " + " -> ".join(c) for c in cycles)
+
+
+def test_services_import_no_view_no_request_plumbing_and_not_the_app():
+    graph = import_graph()
+    above = [
+        f"{name} imports {target}"
+        for name, targets in graph.items() if name.startswith("ebo.services.")
+        for target in targets
+        if target in ("ebo", "ebo.security", "ebo.cli") or target.rpartition(".")[2] in ("views", "forms", "blueprint")
+        or target.endswith("_views")
+    ]
+    assert not above, "\n".join(above)
 
 
 def test_matching_imports_nothing_from_the_web_application():
