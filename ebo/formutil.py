@@ -9,8 +9,18 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import DateField, FieldList, Form, FormField, SelectChoice, SelectMultipleField, SubmitField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectChoice,
+    SelectMultipleField,
+    SubmitField,
+)
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, EqualTo, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ebo.services import accounts
@@ -97,6 +107,25 @@ class NoNulMixin:
                 field.errors = [*field.errors, _l("The text contains a character that is not allowed.")]
                 ok = False
         return ok
+
+
+def new_password_fields(label=_l("New password"), missing=_l("Enter a new password."),
+                        repeat_label=_l("Repeat the new password"),
+                        repeat_missing=_l("Repeat the new password.")) -> tuple[UnboundField, UnboundField]:
+    """A new password and its repetition, for a form's `new_password, confirm = new_password_fields()`.
+
+    A function, not a mixin: fields are ordered as they are made, so the pair takes its place where the
+    form's class body names it (the error summary lists a form's fields in that order).
+    """
+    new_password = PasswordField(
+        label, validators=[DataRequired(missing), Length(max=accounts.PASSWORD_MAX)],
+        description=_l("At least 8 characters. A few words in a row are easy to remember and hard to guess."),
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        repeat_label, validators=[DataRequired(repeat_missing),
+                                  EqualTo("new_password", _l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"})
+    return new_password, confirm
 
 
 class NewPasswordMixin:

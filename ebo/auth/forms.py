@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from ebo.formutil import NewPasswordMixin, choices
+from ebo.formutil import NewPasswordMixin, choices, new_password_fields
 from ebo.services import accounts
 
 
@@ -40,15 +40,7 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
                                      validators=[DataRequired(_l("Enter your current password.")),
                                                  Length(max=accounts.PASSWORD_MAX)],
                                      render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Enter a new password.")), Length(max=accounts.PASSWORD_MAX)],
-        description=_l("At least 8 characters. A few words in a row are easy to remember and hard to guess."),
-        render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(_l("Repeat the new password.")),
-                                        EqualTo("new_password", _l("The passwords do not match."))],
-                            render_kw={"autocomplete": "new-password"})
+    new_password, confirm = new_password_fields()
     submit = SubmitField(_l("Change password"))
 
     def validate_current_password(self, field):
@@ -78,15 +70,7 @@ class ForgotPasswordForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     """Choose a password through an emailed link (reset or invitation); `context` holds the account's words."""
 
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Enter a new password.")), Length(max=accounts.PASSWORD_MAX)],
-        description=_l("At least 8 characters. A few words in a row are easy to remember and hard to guess."),
-        render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(_l("Repeat the new password.")),
-                                        EqualTo("new_password", _l("The passwords do not match."))],
-                            render_kw={"autocomplete": "new-password"})
+    new_password, confirm = new_password_fields()
     submit = SubmitField(_l("Save the password"))
     context: tuple[str, ...] = ()
 

@@ -24,7 +24,6 @@ from wtforms import (
 from wtforms.validators import (  # noqa: I001
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -34,7 +33,7 @@ from wtforms.validators import (  # noqa: I001
 
 from ebo import clock
 from ebo.extensions import db
-from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices
+from ebo.formutil import DayField, MultiCheckboxField, NewPasswordMixin, choices, new_password_fields
 from ebo.models import User
 from ebo.services import accounts
 from ebo.services.hosts import LANGUAGES, OFFER_FIELDS
@@ -198,20 +197,8 @@ class RegistrationForm(NewPasswordMixin, OfferForm):
         ],
         render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": 254},
     )
-    new_password = PasswordField(
-        _l("Choose a password"),
-        validators=[DataRequired(_l("Choose a password.")), Length(max=accounts.PASSWORD_MAX)],
-        description=_l("At least 8 characters. A few words in a row are easy to remember and hard to guess."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[
-            DataRequired(_l("Repeat the password.")),
-            EqualTo("new_password", _l("The passwords do not match.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password, confirm = new_password_fields(_l("Choose a password"), _l("Choose a password."),
+                                                 _l("Repeat the password"), _l("Repeat the password."))
     consent = BooleanField(
         _l(
             "I agree that the municipality and its coordinators store these details to find a family "
