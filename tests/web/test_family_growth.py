@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from ebo.extensions import db as _db
+from ebo.models import HostHousehold, MatchingRun, Placement, Proposal
 from ebo.services import families as fam_svc
 from ebo.services import placements as pl_svc
 from tests.factories import make_family, make_host
@@ -27,9 +28,8 @@ def _data(family, adults: int, children: int = 0) -> fam_svc.FamilyData:
     return fam_svc.FamilyData(contact_name=family.contact_name, needed_from=family.needed_from, members=members)
 
 
-def _placed(host, adults: int):
-    from ebo.models import MatchingRun, Proposal
-
+def _proposal(host, adults: int):
+    """A new family of `adults` with an accepted proposal to `host` (flushed)."""
     fam = make_family(adults=adults, status="proposed")
     run = MatchingRun(kind="match", state="done", params={})
     _db.session.add(run)
@@ -37,27 +37,25 @@ def _placed(host, adults: int):
     prop = Proposal(run_id=run.id, family_id=fam.id, host_id=host.id, state="accepted", child_km=[])
     _db.session.add(prop)
     _db.session.flush()
+    return fam, prop
+
+
+def _placed(host, adults: int):
+    """A new family of `adults` placed with `host` (committed)."""
+    fam, prop = _proposal(host, adults)
     pl_svc.confirm(prop.id, None, start=dt.date(2026, 11, 1))
     _db.session.commit()
     return fam
 
 
 def _accepted(host, adults: int):
-    from ebo.models import MatchingRun, Proposal
-
-    fam = make_family(adults=adults, status="proposed")
-    run = MatchingRun(kind="match", state="done", params={})
-    _db.session.add(run)
-    _db.session.flush()
-    prop = Proposal(run_id=run.id, family_id=fam.id, host_id=host.id, state="accepted", child_km=[])
-    _db.session.add(prop)
+    """A new family of `adults` with an accepted proposal to `host`, not yet confirmed (committed)."""
+    fam, prop = _proposal(host, adults)
     _db.session.commit()
     return fam, prop
 
 
 def _assert_counters_are_the_sum(host):
-    from ebo.models import HostHousehold, Placement
-
     _db.session.expire_all()
     host = _db.session.get(HostHousehold, host.id)
     rows = _db.session.execute(sa.select(Placement.persons).where(Placement.host_id == host.id,
@@ -106,8 +104,6 @@ def test_a_family_that_outgrows_its_home_is_saved_with_a_warning_and_blocks_the_
 
 
 def test_ending_the_placement_frees_the_grown_familys_beds(db):
-    from ebo.models import Placement
-
     host = make_host(beds=4, max_families=2)
     a = _placed(host, 2)
     _placed(host, 2)
