@@ -599,13 +599,17 @@ class _Generator:
         objective = sum(p.cost for p in mine) + unplaced_cost
         run.objective = run.best_objective = round(objective, 2)
         run.bound = round(objective * (1 - run.gap), 2)
+        kms = [km for p in mine for km in (p.child_km or []) if km is not None]
+        # The same figures as a solved run stores (services/runs.py), so the run pages show every one.
         run.counts = {
-            "families": len(mine) + len(rest),
-            "hosts": sum(h.takes_part_in_matching(self.today) for h in self.hosts),
-            "units": len(self.units), "in_homes": len(homes), "in_units": len(units), "unplaced": len(rest),
-            "persons_in_homes": sum(p.family_.size_ for p in homes),
+            "families": len(mine) + len(rest), "fixed": 0,
+            "persons_with_hosts": sum(p.family_.size_ for p in homes),
             "persons_in_units": sum(p.family_.size_ for p in units),
-            "persons_unplaced": sum(f.size_ for f in rest),
+            "persons_unplaced": sum(f.size_ for f in rest), "families_unplaced": len(rest),
+            "children_within_limit": sum(km <= PARAMS["max_school_km"] for km in kms),
+            "children_beyond_limit": sum(km > PARAMS["max_school_km"] for km in kms),
+            "school_km": round(sum(kms), 3),
+            "hosts": sum(h.takes_part_in_matching(self.today) for h in self.hosts), "units": len(self.units),
         }
 
     def make_matching(self) -> tuple[list, list, list]:
