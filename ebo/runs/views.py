@@ -17,6 +17,7 @@ from ebo.runs.forms import ActionForm, AnswerForm, MoveForm, RejectForm, StartRu
 from ebo.services import placements, proposals
 from ebo.services import review as svc
 from ebo.services import runs as runs_svc
+from ebo.ui import format_km
 
 bp = Blueprint("runs", __name__)
 STATES = tuple(ProposalState)
@@ -196,7 +197,7 @@ def reject(run_id: uuid.UUID, proposal_id: uuid.UUID):
 
 def _host_choice_label(host, km):
     beds = ngettext("%(num)d bed", "%(num)d beds", host.beds)
-    return _("%(host)s – %(km)s km, %(beds)s", host=svc.host_label(host), km=f"{km:.1f}", beds=beds)
+    return _("%(host)s – %(km)s km, %(beds)s", host=svc.host_label(host), km=format_km(km), beds=beds)
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/move", methods=["GET", "POST"])

@@ -12,7 +12,6 @@ import json
 import uuid
 
 import sqlalchemy as sa
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +31,7 @@ from ebo.models.matching import LIVE_STATES
 from ebo.models.types import utcnow
 from ebo.services import audit, capacity, hosts
 from ebo.services.match_instance import host_record, unit_record
+from ebo.ui import format_datetime_safe
 from matching import rules
 from matching import schema as ms
 from matching.geo import haversine_km
@@ -158,7 +158,7 @@ def _already_live(other: Proposal | None) -> ReviewError:
     if other is None:
         return ReviewError(_l("Not approved: the family already has an approved, sent or accepted proposal "
                               "in another run. A family is offered to one home at a time."))
-    when = format_datetime(other.run.created_at, "short") if other.run is not None else ""
+    when = format_datetime_safe(other.run.created_at) if other.run is not None else ""
     return ReviewError(_l("Not approved: the family already has a proposal that is %(state)s in the run of "
                           "%(when)s. A family is offered to one home at a time; reject or wait for that one first.",
                           state=_state_words(other.state), when=when))
