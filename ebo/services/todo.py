@@ -24,8 +24,7 @@ from ebo.models import (
     VettingStatus,
 )
 from ebo.services.placements import overdue_ids
-
-LONG_WAIT_DAYS = 14
+from ebo.services.profile import LONG_WAIT_DAYS
 
 
 @dataclass
@@ -75,7 +74,7 @@ def coordinator_todo() -> list[Todo]:
              url_for("vetting.queue", status=VettingStatus.REGISTERED)),
         Todo(_l("Visited hosts waiting for a decision"), _hosts_in(VettingStatus.VISITED),
              url_for("vetting.queue", status=VettingStatus.VISITED)),
-        Todo(_l("Families waiting longer than 14 days (start a matching run)"), long_wait, url_for("runs.index")),
+        Todo(_l("Families waiting longer than 14 days"), long_wait, url_for("families.waiting")),
         Todo(_l("Follow-up visits overdue"), len(overdue_ids()), url_for("placements.index", overdue="1")),
     ]
 
