@@ -526,8 +526,12 @@ class _Generator:
             p.coordinator_note = rng.choice(["Familjen önskar bo nära släktingar i Centrum.",
                                              "Värden har meddelat att rummet renoveras."])
         if is_host and state in (ProposalState.SENT, ProposalState.ACCEPTED, ProposalState.DECLINED,
-                                 ProposalState.CONFIRMED, ProposalState.WITHDRAWN):  # it was sent once
-            p.sent_at = self.at(max(0, decided - 1), 13)
+                                 ProposalState.CONFIRMED, ProposalState.WITHDRAWN,
+                                 ProposalState.EXPIRED):  # it was sent once
+            # Still waiting: sent yesterday, so its answer deadline has not passed.
+            p.sent_at = self.at(1 if state == ProposalState.SENT else max(0, decided - 1), 13)
+        if state == ProposalState.EXPIRED:  # the host did not answer in time
+            p.decided_by, p.decided_at = None, self.at(0, 6)
         if state in (ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.CONFIRMED) and is_host:
             p.answered_at = self.at(max(0, decided - 2), 19)
         if state == ProposalState.DECLINED:
@@ -654,7 +658,7 @@ class _Generator:
                 (ProposalState.REJECTED, 3, True), (ProposalState.SENT, 5, True),
                 (ProposalState.ACCEPTED, 4, True), (ProposalState.DECLINED, 3, True),
                 (ProposalState.CONFIRMED, 4, True), (ProposalState.CONFIRMED, 2, False),
-                (ProposalState.WITHDRAWN, 2, True)]
+                (ProposalState.WITHDRAWN, 2, True), (ProposalState.EXPIRED, 1, True)]
         for state, count, want_host in plan:
             for _ in range(count):
                 p = self.propose(new, state, 6, want_host=want_host)

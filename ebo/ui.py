@@ -50,6 +50,7 @@ STATUS_LABELS = {
     # proposals
     "sent": _l("sent to host"), "accepted": _l("accepted by host"), "declined": _l("declined by host"),
     "confirmed": _l("confirmed"), "superseded": _l("superseded by a newer run"),
+    "expired": _l("lapsed: no answer in time"),
 }
 
 
