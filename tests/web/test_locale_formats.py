@@ -61,3 +61,12 @@ def test_swedish_pages_write_dates_and_decimals_the_swedish_way(client, make_use
         assert "59,3780° N, 17,0160° Ö" in text
     if path == "/admin/audit":
         assert re.search(r"\d{1,2} [a-zé]{3,5}\.? 20\d\d \d\d:\d\d:\d\d", text)  # "1 dec. 2026 17:59:07"
+
+
+def test_views_format_numbers_and_dates_with_the_locale_helpers():
+    """Views hand numbers and dates to the page through the locale's helpers, never f"{km:.1f}" or strftime."""
+    root = Path(__file__).resolve().parents[2] / "ebo"
+    raw = re.compile(r":\.?\d*[fg]\}|\.strftime\(")
+    found = [f"{p.relative_to(root)}:{n}: {line.strip()}" for p in sorted(root.rglob("*views.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if raw.search(line)]
+    assert found == []
