@@ -647,7 +647,7 @@ class _Generator:
             f.permit_decision, f.permit_decided_on = "granted", self.today - timedelta(days=days)
         self.end(p3, self.today - timedelta(days=60), EndReason.ENDED_BY_HOST, "Värden flyttar utomlands.")
         # The first stay's host was asked whether they can take another family and has not answered yet.
-        if isinstance(p1.target, HostHousehold) and p1.target.state == HostState.ACTIVE:
+        if isinstance(p1.target, HostHousehold):
             p1.target.another_family_asked_at = datetime.combine(self.today - timedelta(days=40), time(12), tzinfo=UTC)
         unit = next(u for u in self.units if self.fits_unit(u, f3, step_free=False))
         self.place(f3, unit, self.today - timedelta(days=60))
