@@ -44,7 +44,9 @@ def test_without_a_waiting_proposal_pause_is_not_folded(db, client):
     assert "/host/pause" in html and "Other choices for my offer" not in html
 
 
-def test_proposal_page_in_host_words_with_deadline_and_stay(db, client, app):
+def test_proposal_page_in_host_words_with_deadline_and_stay(db, client, app, monkeypatch):
+    # Today is 1 December 2026 for this test: the proposal's deadline has not passed (it would expire).
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC))
     h = make_host(db, client)
     p = make_proposal(db, h)
     p.sent_at = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # 1 December in Sweden
