@@ -1,4 +1,5 @@
-"""Flask commands: create-user, demo, backup, restore, worker, runs recover (features register the rest)."""
+"""Flask commands: create-user, demo, backup, restore, worker, runs recover (features register the rest, e.g.
+send-reminders and proposals expire)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     families_cli.register(app)
     placements_cli.init_app(app)
     app.cli.add_command(hosts_cli.send_reminders_command)
+    app.cli.add_command(hosts_cli.proposals_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(worker_command)

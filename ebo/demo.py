@@ -526,8 +526,12 @@ class _Generator:
             p.coordinator_note = rng.choice(["Familjen önskar bo nära släktingar i Centrum.",
                                              "Värden har meddelat att rummet renoveras."])
         if is_host and state in (ProposalState.SENT, ProposalState.ACCEPTED, ProposalState.DECLINED,
-                                 ProposalState.CONFIRMED, ProposalState.WITHDRAWN):  # it was sent once
-            p.sent_at = self.at(max(0, decided - 1), 13)
+                                 ProposalState.CONFIRMED, ProposalState.WITHDRAWN,
+                                 ProposalState.EXPIRED):  # it was sent once
+            # Still waiting: sent yesterday, so its answer deadline has not passed.
+            p.sent_at = self.at(1 if state == ProposalState.SENT else max(0, decided - 1), 13)
+        if state == ProposalState.EXPIRED:  # the host did not answer in time
+            p.decided_by, p.decided_at = None, self.at(0, 6)
         if state in (ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.CONFIRMED) and is_host:
             p.answered_at = self.at(max(0, decided - 2), 19)
         if state == ProposalState.DECLINED:
@@ -599,13 +603,17 @@ class _Generator:
         objective = sum(p.cost for p in mine) + unplaced_cost
         run.objective = run.best_objective = round(objective, 2)
         run.bound = round(objective * (1 - run.gap), 2)
+        kms = [km for p in mine for km in (p.child_km or []) if km is not None]
+        # The same figures as a solved run stores (services/runs.py), so the run pages show every one.
         run.counts = {
-            "families": len(mine) + len(rest),
-            "hosts": sum(h.takes_part_in_matching(self.today) for h in self.hosts),
-            "units": len(self.units), "in_homes": len(homes), "in_units": len(units), "unplaced": len(rest),
-            "persons_in_homes": sum(p.family_.size_ for p in homes),
+            "families": len(mine) + len(rest), "fixed": 0,
+            "persons_with_hosts": sum(p.family_.size_ for p in homes),
             "persons_in_units": sum(p.family_.size_ for p in units),
-            "persons_unplaced": sum(f.size_ for f in rest),
+            "persons_unplaced": sum(f.size_ for f in rest), "families_unplaced": len(rest),
+            "children_within_limit": sum(km <= PARAMS["max_school_km"] for km in kms),
+            "children_beyond_limit": sum(km > PARAMS["max_school_km"] for km in kms),
+            "school_km": round(sum(kms), 3),
+            "hosts": sum(h.takes_part_in_matching(self.today) for h in self.hosts), "units": len(self.units),
         }
 
     def make_matching(self) -> tuple[list, list, list]:
@@ -638,6 +646,9 @@ class _Generator:
             f.status = FamilyStatus.MOVED_ON
             f.permit_decision, f.permit_decided_on = "granted", self.today - timedelta(days=days)
         self.end(p3, self.today - timedelta(days=60), EndReason.ENDED_BY_HOST, "Värden flyttar utomlands.")
+        # The first stay's host was asked whether they can take another family and has not answered yet.
+        if isinstance(p1.target, HostHousehold):
+            p1.target.another_family_asked_at = datetime.combine(self.today - timedelta(days=40), time(12), tzinfo=UTC)
         unit = next(u for u in self.units if self.fits_unit(u, f3, step_free=False))
         self.place(f3, unit, self.today - timedelta(days=60))
 
@@ -650,7 +661,7 @@ class _Generator:
                 (ProposalState.REJECTED, 3, True), (ProposalState.SENT, 5, True),
                 (ProposalState.ACCEPTED, 4, True), (ProposalState.DECLINED, 3, True),
                 (ProposalState.CONFIRMED, 4, True), (ProposalState.CONFIRMED, 2, False),
-                (ProposalState.WITHDRAWN, 2, True)]
+                (ProposalState.WITHDRAWN, 2, True), (ProposalState.EXPIRED, 1, True)]
         for state, count, want_host in plan:
             for _ in range(count):
                 p = self.propose(new, state, 6, want_host=want_host)

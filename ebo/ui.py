@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -50,6 +50,7 @@ STATUS_LABELS = {
     # proposals
     "sent": _l("sent to host"), "accepted": _l("accepted by host"), "declined": _l("declined by host"),
     "confirmed": _l("confirmed"), "superseded": _l("superseded by a newer run"),
+    "expired": _l("lapsed: no answer in time"),
 }
 
 
@@ -76,6 +77,44 @@ ACTION_LABELS = {
     "user_activated": _l("activated an account"), "role_changed": _l("changed a role"),
     "settings_changed": _l("changed the settings"), "account_erased": _l("erased an account"),
     "purge": _l("deleted old data"), "school_created": _l("added a school"), "unit_created": _l("added a unit"),
+    "school_updated": _l("changed a school"), "unit_updated": _l("changed a unit"),
+    "login_throttled": _l("was stopped after too many login attempts"),
+    "throttled": _l("was stopped after too many attempts"),
+    "password_reset_requested": _l("asked for a new password"),
+    "password_reset_throttled": _l("was stopped after asking for too many new passwords"),
+    "password_reset": _l("set a new password with an emailed link"),
+    "password_confirm_failed": _l("typed a wrong password to confirm"),
+    "password_confirm_throttled": _l("was stopped after too many wrong passwords"),
+    "invitation_accepted": _l("accepted an invitation"), "user_invited": _l("invited a new staff member"),
+    "user_deactivated": _l("deactivated an account"),
+    "email_verification_sent": _l("was sent a link to confirm the email address"),
+    "email_verification_throttled": _l("asked for too many confirmation links"),
+    "email_verified": _l("confirmed the email address"),
+    "email_change_requested": _l("asked to change the email address"),
+    "email_changed": _l("changed the email address"),
+    "registration_existing_address": _l("tried to register with an address already in use"),
+    "mfa_enrolled": _l("turned on two-step login"), "mfa_disabled": _l("turned off two-step login"),
+    "mfa_reset": _l("reset someone's two-step login"), "mfa_failed": _l("typed a wrong login code"),
+    "mfa_throttled": _l("was stopped after too many wrong login codes"),
+    "mfa_fresh": _l("confirmed with a login code"), "mfa_recovery_code_used": _l("used a recovery code"),
+    "mfa_recovery_codes_renewed": _l("made new recovery codes"),
+    "card_issue": _l("issued a welcome card"), "card_reissue": _l("reissued a welcome card"),
+    "card_suspend": _l("suspended a welcome card"), "card_resume": _l("made a welcome card work again"),
+    "card_withdraw": _l("withdrew a welcome card"), "card_replace": _l("replaced a welcome card"),
+    "card_view": _l("viewed a welcome card"), "card_print": _l("printed a welcome card"),
+    "card_pdf": _l("downloaded a welcome card"), "card_list_view": _l("viewed a family's welcome cards"),
+    "card_photo_view": _l("viewed a card photo"), "card_partner_save": _l("saved a card partner"),
+    "run_cancelled": _l("cancelled a matching run"),
+    "placement_resized": _l("changed the number of persons in a placement"),
+    "placement_over_capacity": _l("a family grew beyond its home's beds"),
+    "proposal_over_capacity": _l("a proposed family grew beyond the home's beds"),
+    "proposal_declined": _l("declined a proposal"), "proposal_expired": _l("a proposal lapsed without an answer"),
+    "host_rejected": _l("rejected a host"), "host_paused": _l("paused a host offer"),
+    "host_resumed": _l("opened a host offer again"), "host_withdrawn": _l("withdrew a host offer"),
+    "host_asked_another_family": _l("asked a host whether they can take another family"),
+    "host_another_family_yes": _l("said yes to another family"),
+    "host_another_family_no": _l("said no to another family for now"),
+    "demo_loaded": _l("loaded the demo municipality"), "demo_logins_reset": _l("gave the demo logins new passwords"),
 }
 
 
@@ -89,9 +128,20 @@ def format_date_safe(value) -> str:
     return format_date(value) if value else "–"
 
 
-def format_datetime_safe(value) -> str:
-    """A date and time in the user's language and time zone, or a dash."""
-    return format_datetime(value, "short") if value else "–"
+def format_datetime_safe(value, seconds: bool = False) -> str:
+    """A date and time in the user's language and time zone ("1 dec. 2026 09:18"), or a dash.
+
+    The date is written as everywhere else (the locale's medium date), the time as the locale's short
+    time (with seconds when `seconds`), joined the locale's way.
+    """
+    if not value:
+        return "–"
+    from babel.dates import get_datetime_format
+    from flask_babel import format_time, get_locale
+
+    pattern = get_datetime_format("medium", locale=get_locale()).replace("'", "")
+    time = format_time(value, "medium" if seconds else "short")
+    return pattern.replace("{1}", format_date(value)).replace("{0}", time)
 
 
 def format_number_safe(value) -> str:
@@ -102,6 +152,16 @@ def format_number_safe(value) -> str:
 def format_km(value) -> str:
     """A distance in kilometres with one decimal in the user's locale ("0,1" in Swedish), or a dash."""
     return format_decimal(value, format="#,##0.0") if value is not None else "–"
+
+
+def format_position(lat, lon) -> str:
+    """A map position in the user's locale ("59,3780° N, 17,0160° Ö" in Swedish), or a dash."""
+    from flask_babel import gettext as _
+
+    if lat is None or lon is None:
+        return "–"
+    return _("%(lat)s° N, %(lon)s° E", lat=format_decimal(lat, format="0.0000"),
+             lon=format_decimal(lon, format="0.0000"))
 
 
 def format_percent_safe(value, digits: int = 1) -> str:
@@ -165,7 +225,8 @@ def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
                                  page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
-                                 run_quality=run_quality, progress_words=progress_words, action_label=action_label)
+                                 run_quality=run_quality, progress_words=progress_words, action_label=action_label,
+                                 format_position=format_position)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
                                  format_number_safe=format_number_safe, format_km=format_km,
                                  format_percent_safe=format_percent_safe, language_list=language_list)

@@ -151,6 +151,18 @@ def profile_page(family_id: uuid.UUID):
     return render_template("families/profile.html", p=profile.matching_profile(family))
 
 
+@bp.route("/waiting")
+@role_required(*STAFF)
+def waiting():
+    """Families waiting longer than a number of days (14 unless asked), by their matching profiles; audited."""
+    try:
+        days = min(max(int(request.args.get("days", profile.LONG_WAIT_DAYS)), 0), 3650)
+    except ValueError:
+        days = profile.LONG_WAIT_DAYS
+    page = profile.waiting_page(days, page_arg(), current_user)
+    return render_template("families/waiting.html", page=page, days=days)
+
+
 @bp.route("/<uuid:family_id>/edit", methods=["GET", "POST"])
 @role_required(CASEWORKER)
 def edit(family_id: uuid.UUID):

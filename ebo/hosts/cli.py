@@ -30,3 +30,29 @@ def send_reminders_command(today: dt.datetime | None) -> None:
         db.session.rollback()
         raise
     click.echo(f"Sent {n} reconfirmation reminder(s).")
+
+
+@click.group("proposals")
+def proposals_group() -> None:
+    """Proposals sent to hosts: expire those not answered in time."""
+
+
+@proposals_group.command("expire")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Pretend today is this date (YYYY-MM-DD); for tests and catching up.",
+)
+@with_appcontext
+def expire_proposals_command(today: dt.datetime | None) -> None:
+    """Expire the sent proposals whose host did not answer by the deadline (run daily; the pages do it too)."""
+    from ebo.services.proposals import expire_overdue
+
+    try:
+        n = expire_overdue(today.date() if today else clock.today())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Expired {n} proposal(s) not answered in time.")

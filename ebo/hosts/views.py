@@ -30,6 +30,7 @@ from ebo.models import HostState, ProposalState
 from ebo.permissions import HOST, role_required
 from ebo.security import public
 from ebo.services import account_links, accounts, host_data, hosts, overview
+from ebo.services import proposals as proposals_svc
 from ebo.services.hosts import LANGUAGES
 
 bp = Blueprint("hosts", __name__)
@@ -98,6 +99,7 @@ def dashboard():
     if household is None:
         return render_template("hosts/no_offer.html")
     today = clock.today()
+    proposals_svc.expire_overdue(today)  # a proposal past its answer deadline is shown as lapsed
     return render_template(
         "hosts/dashboard.html",
         household=household,
@@ -198,8 +200,13 @@ def another_family():
 def proposal(proposal_id: uuid.UUID):
     """A proposal sent to me: the minimal summary of the family, and my answer."""
     household = _household()
+    proposals_svc.expire_overdue()  # past its answer deadline, a proposal can no longer be answered
     found = hosts.proposal_for_host(household, proposal_id) or abort(404)
     form = AnswerForm()
+    if found.state == ProposalState.EXPIRED and request.method == "POST":
+        flash(_("The time to answer this proposal ran out, so we could not record your answer. "
+                "A coordinator may propose a family to you again."), "error")
+        return redirect(url_for("hosts.proposal", proposal_id=found.id))
     if found.state == ProposalState.SENT and form.validate_on_submit():
         try:
             hosts.answer_proposal(household, found, form.answer.data == "accept", form.reason.data or "")

@@ -50,12 +50,14 @@ class ProposalState(StrEnum):
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
     SUPERSEDED = "superseded"  # never sent, and a newer run has finished since
+    EXPIRED = "expired"  # sent, and the host did not answer by the answer deadline (services/proposals.py)
 
 
 # Groupings of proposal states, named once: services, queries and templates use these (or the
 # Proposal methods built on them) and never spell out a list of states themselves.
+# What a host sees: nothing before it is sent.
 HOST_VISIBLE_STATES = frozenset({ProposalState.SENT, ProposalState.ACCEPTED, ProposalState.DECLINED,
-                                 ProposalState.CONFIRMED})  # what a host sees: nothing before it is sent
+                                 ProposalState.CONFIRMED, ProposalState.EXPIRED})
 HOLDING_STATES = frozenset({ProposalState.APPROVED, ProposalState.SENT, ProposalState.ACCEPTED})  # hold beds
 OPEN_STATES = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.SENT,
                          ProposalState.ACCEPTED})  # not yet decided for good
@@ -68,19 +70,22 @@ LIVE_WHERE = "state IN ('approved', 'sent', 'accepted')"
 # The allowed changes of state. A coordinator approves, rejects or moves (a move keeps the state), sends
 # approved host proposals; the host accepts or declines; a coordinator confirms an accepted host proposal
 # or an approved unit proposal (units need no answer); a confirmed placement withdraws the family's other
-# open proposals, and so does a host leaving matching.
+# open proposals, and so does a host leaving matching. A sent proposal the host has not answered by the answer
+# deadline expires (its beds are free again, the family waits again).
 TRANSITIONS: dict[ProposalState, frozenset[ProposalState]] = {
     ProposalState.PROPOSED: frozenset({ProposalState.APPROVED, ProposalState.REJECTED, ProposalState.WITHDRAWN,
                                        ProposalState.SUPERSEDED}),
     ProposalState.APPROVED: frozenset({ProposalState.REJECTED, ProposalState.SENT, ProposalState.CONFIRMED,
                                        ProposalState.WITHDRAWN}),
-    ProposalState.SENT: frozenset({ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.WITHDRAWN}),
+    ProposalState.SENT: frozenset({ProposalState.ACCEPTED, ProposalState.DECLINED, ProposalState.WITHDRAWN,
+                                   ProposalState.EXPIRED}),
     ProposalState.ACCEPTED: frozenset({ProposalState.CONFIRMED, ProposalState.WITHDRAWN}),
     ProposalState.REJECTED: frozenset(),
     ProposalState.DECLINED: frozenset(),
     ProposalState.CONFIRMED: frozenset(),
     ProposalState.WITHDRAWN: frozenset(),
     ProposalState.SUPERSEDED: frozenset(),
+    ProposalState.EXPIRED: frozenset(),
 }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -199,9 +199,9 @@ def overview():
     school = charts.bar_chart(
         "schools", _("Children and their school distance"),
         _("Children in active placements by distance to their school, against the limit of %(km)s km.",
-          km=f"{max_km:g}"),
-        [(_("Within %(km)s km", km=f"{max_km:g}"), kids["within"]),
-         (_("Beyond %(km)s km", km=f"{max_km:g}"), kids["beyond"]),
+          km=format_decimal(max_km)),
+        [(_("Within %(km)s km", km=format_decimal(max_km)), kids["within"]),
+         (_("Beyond %(km)s km", km=format_decimal(max_km)), kids["beyond"]),
          (_("Distance unknown"), kids["unknown"]), (_("No school"), kids["no_school"])],
         heading=_("Distance"), value_heading=_("Children"))
     visits = charts.bar_chart(

@@ -57,13 +57,11 @@ class MoveForm(FlaskForm):
     target = SelectField(_l("New host or unit"), validators=[DataRequired(_l("Choose a host or a unit."))])
     submit = SubmitField(_l("Check the rules and move"))
 
-    def set_targets(self, hosts, units, label) -> None:
+    def set_targets(self, hosts, units, label, unit_label) -> None:
         """Offer the nearest hosts (with distance) and the units."""
         pairs = [("", _l("Choose…"))]
         pairs += [(f"h:{h.id}", label(h, km)) for h, km in hosts]
-        pairs += [
-            (f"u:{u.id}", _l("Unit: %(name)s (%(free)d free beds)", name=u.name, free=u.free_beds)) for u in units
-        ]
+        pairs += [(f"u:{u.id}", unit_label(u)) for u in units]
         self.target.choices = choices(pairs)
 
 

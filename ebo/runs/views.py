@@ -6,7 +6,6 @@ import uuid
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ebo.extensions import db
@@ -14,9 +13,10 @@ from ebo.models import HostHousehold, HousingUnit, ProposalState, RunState
 from ebo.pagination import page_arg
 from ebo.permissions import RUN_ROLES, role_required
 from ebo.runs.forms import ActionForm, AnswerForm, MoveForm, RejectForm, StartRunForm
-from ebo.services import placements, proposals
+from ebo.services import capacity, placements, proposals
 from ebo.services import review as svc
 from ebo.services import runs as runs_svc
+from ebo.ui import format_km
 
 bp = Blueprint("runs", __name__)
 STATES = tuple(ProposalState)
@@ -194,9 +194,25 @@ def reject(run_id: uuid.UUID, proposal_id: uuid.UUID):
     return _back(run, prop)
 
 
-def _host_choice_label(host, km):
-    beds = ngettext("%(num)d bed", "%(num)d beds", host.beds)
-    return _("%(host)s – %(km)s km, %(beds)s", host=svc.host_label(host), km=f"{km:.1f}", beds=beds)
+def _room_words(room) -> str:
+    """A home's beds in the run's accounting, as the unplaced reasons count them (capacity.room_in_run)."""
+    if room.in_run:
+        return _("%(left)d of %(beds)d beds left after this run's proposals (%(free)d free now)",
+                 left=room.left, beds=room.beds, free=room.free)
+    return _("%(free)d of %(beds)d beds free", free=room.free, beds=room.beds)
+
+
+def _choice_labels(run, hosts, units):
+    rooms = capacity.room_in_run(run.id, [h for h, _km in hosts], units)
+
+    def host_label(host, km):
+        return _("%(host)s – %(km)s km, %(room)s", host=svc.host_label(host), km=format_km(km),
+                 room=_room_words(rooms[("h", host.id)]))
+
+    def unit_label(unit):
+        return _("Unit: %(name)s (%(room)s)", name=unit.name, room=_room_words(rooms[("u", unit.id)]))
+
+    return host_label, unit_label
 
 
 @bp.route("/<uuid:run_id>/proposals/<uuid:proposal_id>/move", methods=["GET", "POST"])
@@ -211,7 +227,7 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
     except proposals.ReviewError as e:
         flash(str(e), "error")
         return redirect(url_for("runs.detail", run_id=run.id))
-    form.set_targets(hosts, units, _host_choice_label)
+    form.set_targets(hosts, units, *_choice_labels(run, hosts, units))
     row = svc.review_row(prop, run)
     status = 200
     if form.validate_on_submit():

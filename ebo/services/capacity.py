@@ -13,11 +13,12 @@ last line of defence. Callers run these inside the request's single transaction.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from ebo.extensions import db
-from ebo.models import Family, FamilyMember, HostHousehold, HousingUnit, Placement, Proposal
+from ebo.models import Family, FamilyMember, HostHousehold, HousingUnit, Placement, Proposal, ProposalState
 from ebo.models.matching import HOLDING_STATES
 
 #: A home in the accounting: ("h", host id) or ("u", unit id).
@@ -142,6 +143,43 @@ def held_load() -> dict[Home, tuple[int, int]]:
         a, b = load.get(key, (0, 0))
         load[key] = (a + int(n or 1), b + 1)
     return load
+
+
+@dataclass
+class Room:
+    """A home's beds in one run's accounting: held now, and what the run's open proposals would take."""
+
+    beds: int
+    held: int  # persons of active placements and held (approved, sent, accepted) proposals, of any run
+    in_run: int  # persons of the run's proposals not yet holding (proposed)
+
+    @property
+    def free(self) -> int:
+        """Beds free now (what a move or an approval is checked against)."""
+        return max(self.beds - self.held, 0)
+
+    @property
+    def left(self) -> int:
+        """Beds left once the run's own proposals are counted too: the figure the run's unplaced reasons give."""
+        return max(self.beds - self.held - self.in_run, 0)
+
+
+def room_in_run(run_id: uuid.UUID, hosts=(), units=()) -> dict[Home, Room]:
+    """The room of these hosts and units in a run's accounting (the Move page and the unplaced reasons agree:
+    the matcher counted the beds of placements, held proposals and its own proposals as used)."""
+    wanted: dict[Home, int] = {("h", h.id): h.beds for h in hosts}
+    wanted.update({("u", u.id): u.beds for u in units})
+    held = held_load()
+    size = sa.select(sa.func.count()).where(FamilyMember.family_id == Proposal.family_id).scalar_subquery()
+    in_run: dict[Home, int] = {}
+    for h, u, n in db.session.execute(
+        sa.select(Proposal.host_id, Proposal.unit_id, size).where(
+            Proposal.run_id == run_id, Proposal.state == ProposalState.PROPOSED)
+    ):
+        key = ("h", h) if h is not None else ("u", u)
+        in_run[key] = in_run.get(key, 0) + int(n or 1)
+    return {key: Room(beds=beds, held=held.get(key, (0, 0))[0], in_run=in_run.get(key, 0))
+            for key, beds in wanted.items()}
 
 
 def beds_of(proposals: list[Proposal]) -> dict[Home, int]:

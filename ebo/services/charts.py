@@ -27,8 +27,10 @@ class Chart:
 
 
 def format_value(value: float) -> str:
-    """A value as text: whole numbers without decimals."""
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    """A value as text in the user's locale: whole numbers without decimals, else one ("2,5" in Swedish)."""
+    from flask_babel import format_decimal
+
+    return format_decimal(value, format="#,##0.#")
 
 
 def _nice_max(value: float) -> int:

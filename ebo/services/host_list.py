@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ebo.extensions import db
 from ebo.languages import LANGUAGE_CODES
 from ebo.models import HostHousehold, HostState, VettingStatus
 from ebo.references import normalise
@@ -82,3 +83,39 @@ def hosts_query(f: HostFilters) -> sa.Select:
     if f.no_pets:
         query = query.where(HostHousehold.has_pets.is_(False))
     return query.order_by(HostHousehold.contact_name, HostHousehold.id)
+
+
+# --- the host's answer after a stay ("can you take another family?") ------------------------------------
+
+ANOTHER_FAMILY_ACTIONS = ("host_another_family_yes", "host_another_family_no")
+
+
+def another_family_words(hosts) -> dict:
+    """For each host asked after a stay whether they can take another family: the answer in words, by host id.
+
+    Waiting for an answer comes from the host row; the answer itself from the host's audited choice.
+    """
+    from flask_babel import gettext as _
+
+    from ebo.models import AuditEvent
+    from ebo.ui import format_date_safe
+
+    out = {h.id: _("Asked after a stay whether they can take another family: no answer yet (asked %(date)s)",
+                   date=format_date_safe(h.another_family_asked_at))
+           for h in hosts if h.another_family_asked_at is not None}
+    rest = {str(h.id): h.id for h in hosts if h.another_family_asked_at is None}
+    if rest:
+        for oid, action, at in db.session.execute(
+            sa.select(AuditEvent.object_id, AuditEvent.action, AuditEvent.at)
+            .where(AuditEvent.action.in_(ANOTHER_FAMILY_ACTIONS), AuditEvent.object_type == "host",
+                   AuditEvent.object_id.in_(list(rest)))
+            .order_by(AuditEvent.id.desc())
+        ):
+            hid = rest.get(oid)
+            if hid is None or hid in out:
+                continue  # only the latest answer counts
+            out[hid] = (_("After a stay: can take another family (answered %(date)s)", date=format_date_safe(at))
+                        if action == "host_another_family_yes" else
+                        _("After a stay: cannot take another family for now, so the offer is paused "
+                          "(answered %(date)s)", date=format_date_safe(at)))
+    return out

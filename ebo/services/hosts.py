@@ -306,6 +306,7 @@ HOST_PROPOSAL_LABELS = {
     ProposalState.ACCEPTED: _l("You said yes"),
     ProposalState.DECLINED: _l("You said no"),
     ProposalState.CONFIRMED: _l("The stay is agreed"),
+    ProposalState.EXPIRED: _l("The time to answer ran out"),
 }
 DEFAULT_STAY_DAYS = 90  # a run's shortest stay when its parameters do not say
 

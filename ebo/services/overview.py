@@ -16,6 +16,7 @@ from ebo.models import (
     Proposal,
     User,
 )
+from ebo.services import auditlog
 
 
 def _count_by(column, *where) -> dict[str, int]:
@@ -60,5 +61,6 @@ def admin_figures() -> dict:
     return {
         "users_by_role": _count_by(User.role, User.active.is_(True)),
         "settings": db.session.scalar(sa.select(MunicipalitySettings).limit(1)),
-        "events": db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all(),
+        "events": auditlog.in_words(
+            db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()),
     }

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from ebo import clock
@@ -320,7 +320,7 @@ def history_chart(drills: list):
     """Drill results over time (oldest first): persons in homes, in units and not housed."""
 
     drills = [x for x in drills if x.summary][::-1]
-    labels = [x.created_at.date().isoformat() for x in drills]
+    labels = [format_date(x.created_at) for x in drills]  # the day in Sweden, in the user's locale
     return step_chart(
         "drill-history", _("Drill results over time"),
         _("Persons housed in homes, in units and not housed, in each drill."), labels,

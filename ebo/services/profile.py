@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ebo.clock import today
 from ebo.extensions import db
 from ebo.languages import LANGUAGE_NAMES
-from ebo.models import Family, MatchingRun, Proposal, RunKind, RunState
+from ebo.models import Family, FamilyStatus, MatchingRun, Proposal, RunKind, RunState
 from ebo.services import audit
 from ebo.services.review import host_label, needs_words
 from ebo.services.unplaced import reasons_for_family, school_names
@@ -150,3 +150,68 @@ def matching_profile(family: Family) -> MatchingProfile:
 def record_view(family: Family, actor=None) -> None:
     """Write the read-access log entry for a view of the matching profile."""
     audit.record("view_family", "family", family.id, {"page": "profile"}, actor=actor)
+
+
+# --- families waiting long (the coordinator's to-do) ----------------------------------------------------
+
+WAITING_PER_PAGE = 25
+LONG_WAIT_DAYS = 14  # the to-do lists' "waiting long"
+
+
+@dataclass
+class WaitingRow:
+    """A family waiting for a home, as the coordinator's list shows it (the matching profile's words only)."""
+
+    family_id: uuid.UUID
+    reference: str
+    needed_from: date
+    waiting_days: int
+    size: int
+    adults: int
+    child_ages: list[int | None]
+    languages: list[str]
+    needs: list[str]
+    reasons: list[str] = field(default_factory=list)  # why the latest run did not place it
+
+
+def waiting_since_day(days: int) -> date:
+    """The last day a family may have needed a home from to count as waiting longer than `days` days."""
+    from datetime import timedelta
+
+    return today() - timedelta(days=days)
+
+
+def waiting_page(days: int, page: int = 1, actor=None):
+    """One page (a Pagination of WaitingRow) of the families waiting longer than `days` days, longest first.
+
+    Each family shown is written to the read-access log, as a view of its matching profile is.
+    """
+    query = (
+        sa.select(Family)
+        .where(Family.status == FamilyStatus.WAITING, Family.needed_from <= waiting_since_day(days),
+               Family.pseudonymised_at.is_(None))
+        .options(selectinload(Family.members))
+        .order_by(Family.needed_from, Family.reference)
+    )
+    pagination = db.paginate(query, page=max(1, page), per_page=WAITING_PER_PAGE, error_out=False)
+    families = list(pagination.items)
+    run = _latest_run()
+    reasons: dict[uuid.UUID, list[str]] = {}
+    if run is not None and families:
+        from ebo.models import RunUnplaced
+        from ebo.services.unplaced import in_words
+
+        stored = list(db.session.scalars(sa.select(RunUnplaced).where(
+            RunUnplaced.run_id == run.id, RunUnplaced.family_id.in_([f.id for f in families]))))
+        reasons = {r.family_id: row.reasons for r, row in zip(stored, in_words(stored), strict=True)}
+    year = today().year
+    pagination.items = [
+        WaitingRow(family_id=f.id, reference=f.reference, needed_from=f.needed_from,
+                   waiting_days=max(0, (today() - f.needed_from).days), size=f.size, adults=len(f.adults),
+                   child_ages=[m.age_in(year) for m in f.children], languages=language_names(f.languages),
+                   needs=needs_words(f), reasons=reasons.get(f.id, []))
+        for f in families
+    ]
+    for f in families:
+        audit.record("view_family", "family", f.id, {"page": "waiting"}, actor=actor)
+    return pagination

@@ -8,14 +8,15 @@ the transitions next to `ProposalState`). A move or an approval is checked again
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
 import sqlalchemy as sa
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from ebo import clock
 from ebo.extensions import db
 from ebo.models import (
     FamilyStatus,
@@ -32,6 +33,7 @@ from ebo.models.matching import LIVE_STATES
 from ebo.models.types import utcnow
 from ebo.services import audit, capacity, hosts
 from ebo.services.match_instance import host_record, unit_record
+from ebo.ui import format_datetime_safe
 from matching import rules
 from matching import schema as ms
 from matching.geo import haversine_km
@@ -158,7 +160,7 @@ def _already_live(other: Proposal | None) -> ReviewError:
     if other is None:
         return ReviewError(_l("Not approved: the family already has an approved, sent or accepted proposal "
                               "in another run. A family is offered to one home at a time."))
-    when = format_datetime(other.run.created_at, "short") if other.run is not None else ""
+    when = format_datetime_safe(other.run.created_at) if other.run is not None else ""
     return ReviewError(_l("Not approved: the family already has a proposal that is %(state)s in the run of "
                           "%(when)s. A family is offered to one home at a time; reject or wait for that one first.",
                           state=_state_words(other.state), when=when))
@@ -355,3 +357,43 @@ def record_answer(proposal: Proposal, accept: bool, reason: str, actor) -> None:
     proposal.coordinator_note = "answer recorded by a coordinator"
     db.session.flush()
     audit.record("proposal_answer_recorded", "proposal", proposal.id, {"accepted": bool(accept)}, actor=actor)
+
+
+# --- expiry -----------------------------------------------------------------------------------------------
+
+
+def expiry_cutoff(today: dt.date | None = None) -> dt.datetime:
+    """Proposals sent before this moment have passed their answer deadline by `today` (Swedish days).
+
+    The deadline is the day sent (in Sweden) plus PROPOSAL_ANSWER_DAYS (hosts.answer_by); the proposal
+    expires the day after it.
+    """
+    from flask import current_app
+
+    today = today or clock.today()
+    days = int(current_app.config.get("PROPOSAL_ANSWER_DAYS", 3))
+    return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(0), tzinfo=clock.SWEDEN).astimezone(dt.UTC)
+
+
+def expire_overdue(today: dt.date | None = None) -> int:
+    """Expire the sent proposals whose host did not answer by the deadline; returns how many.
+
+    The beds they held are free again (an expired proposal holds none), the family waits again unless
+    something else holds it, and each is audited. No veto is recorded: the pair may be proposed again.
+    Does not commit: the caller's transaction does (a request, or `flask proposals expire`).
+    """
+    overdue = list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.state == ProposalState.SENT, Proposal.sent_at < expiry_cutoff(today))
+        .with_for_update(skip_locked=True)))
+    for p in overdue:
+        if not p.can_become(ProposalState.EXPIRED):  # pragma: no cover - selected by state
+            continue
+        p.state, p.decided_at, p.decided_by = ProposalState.EXPIRED, utcnow(), None
+        family = p.family
+        if family.status == FamilyStatus.PROPOSED and family.active_placement is None and live_proposal(
+                family.id, exclude=p.id) is None:
+            family.status = FamilyStatus.WAITING
+    db.session.flush()
+    for p in overdue:
+        audit.record("proposal_expired", "proposal", p.id, actor=None)
+    return len(overdue)

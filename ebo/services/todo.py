@@ -24,8 +24,7 @@ from ebo.models import (
     VettingStatus,
 )
 from ebo.services.placements import overdue_ids
-
-LONG_WAIT_DAYS = 14
+from ebo.services.profile import LONG_WAIT_DAYS
 
 
 @dataclass
@@ -65,17 +64,30 @@ def _hosts_in(status: VettingStatus) -> int:
     return _count(HostHousehold.vetting_status == status, HostHousehold.state != HostState.WITHDRAWN)
 
 
+def _lapsed_todo() -> Todo:
+    """Proposals that expired without the host's answer in the last LONG_WAIT_DAYS days: the family needs a new try."""
+    since = now() - dt.timedelta(days=LONG_WAIT_DAYS)
+    n = _count(Proposal.state == ProposalState.EXPIRED, Proposal.decided_at >= since)
+    run = _latest_run_with(ProposalState.EXPIRED) if n else None
+    return Todo(_l("Proposals that lapsed without the host's answer (last 14 days)"), n,
+                url_for("runs.detail", run_id=run.id, state=ProposalState.EXPIRED) if run is not None else None)
+
+
 def coordinator_todo() -> list[Todo]:
-    """The coordinator's to-do list."""
+    """The coordinator's to-do list (proposals past their answer deadline are expired first)."""
+    from ebo.services.proposals import expire_overdue
+
+    expire_overdue()
     long_wait = _count(Family.status == FamilyStatus.WAITING, Family.needed_from <= _long_wait_day())
     return [
         _proposals_todo(ProposalState.ACCEPTED, _l("Accepted proposals to confirm")),
         _proposals_todo(ProposalState.PROPOSED, _l("Proposals to review")),
+        _lapsed_todo(),
         Todo(_l("Hosts to visit"), _hosts_in(VettingStatus.REGISTERED),
              url_for("vetting.queue", status=VettingStatus.REGISTERED)),
         Todo(_l("Visited hosts waiting for a decision"), _hosts_in(VettingStatus.VISITED),
              url_for("vetting.queue", status=VettingStatus.VISITED)),
-        Todo(_l("Families waiting longer than 14 days (start a matching run)"), long_wait, url_for("runs.index")),
+        Todo(_l("Families waiting longer than 14 days"), long_wait, url_for("families.waiting")),
         Todo(_l("Follow-up visits overdue"), len(overdue_ids()), url_for("placements.index", overdue="1")),
     ]
 

@@ -206,9 +206,10 @@ def reason_words(d: dict, names: dict[str, str]) -> str:
     if rule == "unit_step_free":
         return _("needs step-free access: no municipal unit has it")
     if rule == "unit_beds":
-        return ngettext("no municipal unit has %(num)d free bed (most free: %(free)d)",
-                        "no municipal unit has %(num)d free beds (most free: %(free)d)", int(p["size"]),
-                        free=int(p["free"]))
+        # "Left after the run's proposals": the Move page counts a unit's beds the same way (capacity.room_in_run).
+        return ngettext("no municipal unit had %(num)d bed left after this run's proposals (most left: %(free)d)",
+                        "no municipal unit had %(num)d beds left after this run's proposals (most left: %(free)d)",
+                        int(p["size"]), free=int(p["free"]))
     if rule == "unit_cost":
         return _("a municipal unit had room, but it would cost more than leaving the family unplaced")
     hosts = _chain_words(p, names)

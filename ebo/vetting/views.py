@@ -46,6 +46,7 @@ def hosts():
     number = min(int(number), 10_000) if number.isdigit() and len(number) < 7 else 1
     page = db.paginate(host_list.hosts_query(f), page=max(number, 1), per_page=host_list.PER_PAGE, error_out=False)
     return render_template("vetting/hosts.html", page=page, f=f, vetting_states=tuple(VettingStatus),
+                           another=host_list.another_family_words(page.items),
                            host_states=tuple(HostState), languages=LANGUAGE_CHOICES)
 
 
@@ -59,6 +60,7 @@ def _render_host(household, visit_form=None, decision_form=None, code=200):
     return render_template(
         "vetting/host.html",
         h=household,
+        another=host_list.another_family_words([household]).get(household.id),
         visit_form=visit_form,
         decision_form=decision_form or DecisionForm(prefix="decision"),
     ), code

@@ -22,7 +22,7 @@ VIEWPORTS = {"desktop": (1280, 900), "phone": (375, 740)}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: Not pages: static files, the health probe and the matcher's JSON downloads.
 NOT_PAGES = {"static", "main.healthz", "runs.replay", "cards.pdf", "cards.revoked",
-             # shown only to an account whose password someone else set (its own browser flow tests it)
+             # shown only to an account whose password someone else set: test_forced_new_password_page below
              "auth.password_required"}
 #: Visited by every role that may see them (they differ by role), not only by the first.
 PER_ROLE = {"main.home"}
@@ -270,4 +270,38 @@ def test_pages_with_validation_errors(axe_core, live_server, town, chromium, scr
                 page.screenshot(path=str(screenshots / f"a11y-errors-{name}-phone.png"), full_page=True)
         finally:
             context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_forced_new_password_page(axe_core, live_server, chromium, screenshots, viewport):
+    """/account/new-password (a staff account whose first password someone else set), empty and with its
+    errors: 0 axe-core violations and no sideways scrolling."""
+    import uuid
+
+    from ebo.extensions import db
+    from ebo.services import accounts
+
+    base, _users, app = live_server
+    email = f"forced-{viewport}-{uuid.uuid4().hex[:6]}@example.org"
+    with app.app_context():
+        user = accounts.create_user(email, "first typed phrase", "coordinator", "Ny Samordnare", check_policy=False)
+        user.must_change_password = True
+        db.session.commit()
+    width = VIEWPORTS[viewport][0]
+    context = _context(chromium, VIEWPORTS[viewport])
+    problems = []
+    try:
+        page = context.new_page()
+        log_in(page, base, email, "first typed phrase")
+        assert page.url.endswith("/account/new-password"), page.url
+        problems += _check_page(page, "/account/new-password", axe_core, width)
+        page.locator("main form.form [type=submit]").last.click()
+        page.wait_for_load_state("load")
+        assert page.locator("main .error").count() >= 1
+        problems += _check_page(page, "/account/new-password (errors)", axe_core, width)
+        if viewport == "phone":
+            page.screenshot(path=str(screenshots / "a11y-forced-new-password-phone.png"), full_page=True)
+    finally:
+        context.close()
     assert not problems, "\n".join(problems)

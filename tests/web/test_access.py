@@ -61,6 +61,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "families.detail": frozenset({"caseworker", "admin"}),
     # the matching profile (issue 14): no names, dossier number or health details; every staff role
     "families.profile_page": frozenset({"coordinator", "caseworker", "admin"}),
+    "families.waiting": frozenset({"coordinator", "caseworker", "admin"}),
     **{f"families.{ep}": frozenset({"caseworker"}) for ep in ("new", "edit", "import_", "set_status")},
     "schools.index": frozenset({"caseworker", "admin", "coordinator"}),
     "units.index": frozenset({"caseworker", "admin", "coordinator"}),

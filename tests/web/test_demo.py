@@ -14,6 +14,7 @@ from ebo.models import (
     FamilyStatus,
     HostHousehold,
     HousingUnit,
+    MatchingRun,
     Placement,
     Proposal,
     ProposalState,
@@ -27,6 +28,9 @@ OPEN = {ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.SENT, Prop
 TABLES = ["users", "host_households", "home_visits", "families", "family_members", "health_notes", "schools",
           "housing_units", "address_points", "matching_runs", "proposals", "placements", "follow_up_visits",
           "forbidden_pairs", "municipality_settings"]
+#: The figures a solved run stores (services/runs.py); test_runs checks a real run stores exactly these.
+RUN_FIGURES = {"families", "fixed", "persons_with_hosts", "persons_in_units", "persons_unplaced", "families_unplaced",
+               "children_within_limit", "children_beyond_limit", "school_km", "hosts", "units"}
 
 
 @pytest.fixture
@@ -104,6 +108,11 @@ def test_demo_builds_a_consistent_municipality_and_rotates_logins(demo_app):
         for family in s.scalars(sa.select(Family)):
             assert (family.status == FamilyStatus.PLACED) == (family.id in placed_families)
             assert (family.status == FamilyStatus.PROPOSED) == (family.id in open_families)
+
+        # The demo's made-up runs carry the same figures as solved runs: no dash on the run pages.
+        for run in s.scalars(sa.select(MatchingRun).where(MatchingRun.kind == "match")):
+            assert set(run.counts) == RUN_FIGURES
+            assert run.counts["persons_with_hosts"] > 0
 
         host = s.scalar(sa.select(User).where(User.email == first[3][1]))
         assert host.host.vetting_status == "approved" and host.host.state == "active"

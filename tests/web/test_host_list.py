@@ -52,3 +52,33 @@ def test_hosts_list_search_and_filters(client, login_as, db):
 def test_hosts_list_is_for_coordinators_only(client, login_as, db):
     login_as("caseworker")
     assert client.get("/vetting/hosts").status_code == 403
+
+
+def test_coordinator_sees_the_hosts_answer_about_another_family(client, login_as, db):
+    """Asked after a stay, the host's answer (or that none came yet) reads in words on the list and the host page."""
+    from ebo.models.types import utcnow
+    from ebo.services import hosts
+
+    asked = _host("Ingrid Alm", "alm", "745 31")
+    said_yes = _host("Olle Ek", "ek", "123 45")
+    said_no = _host("Sara Lind", "lind", "123 46")
+    quiet = _host("Ingrid Berg", "berg", "745 32")
+    for h in (asked, said_yes, said_no):
+        h.another_family_asked_at = utcnow()
+    _db.session.flush()
+    hosts.answer_another_family(said_yes, True)
+    hosts.answer_another_family(said_no, False)
+    _db.session.commit()
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    html = client.get("/vetting/hosts").get_data(as_text=True)
+    rows = {name: html.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Ingrid Alm", "Olle Ek", "Sara Lind",
+                                                                            "Ingrid Berg")}
+    assert "whether they can take another family: no answer yet" in rows["Ingrid Alm"]
+    assert "After a stay: can take another family" in rows["Olle Ek"]
+    assert "cannot take another family for now, so the offer is paused" in rows["Sara Lind"]
+    assert "another-family" not in rows["Ingrid Berg"]
+    page = client.get(f"/vetting/hosts/{said_yes.id}").get_data(as_text=True)
+    assert "After a stay: can take another family" in page.split('data-field="another-family">', 1)[1][:200]
+    page = client.get(f"/vetting/hosts/{quiet.id}").get_data(as_text=True)
+    assert "not asked yet" in page.split('data-field="another-family">', 1)[1][:60]

@@ -44,7 +44,9 @@ def test_without_a_waiting_proposal_pause_is_not_folded(db, client):
     assert "/host/pause" in html and "Other choices for my offer" not in html
 
 
-def test_proposal_page_in_host_words_with_deadline_and_stay(db, client, app):
+def test_proposal_page_in_host_words_with_deadline_and_stay(db, client, app, monkeypatch):
+    # Today is 1 December 2026 for this test: the proposal's deadline has not passed (it would expire).
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC))
     h = make_host(db, client)
     p = make_proposal(db, h)
     p.sent_at = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # 1 December in Sweden
@@ -75,15 +77,63 @@ def test_stay_follows_the_runs_shortest_stay(db, client):
     assert "At least about 6 months" in html.split('data-field="stay">', 1)[1]
 
 
-def test_a_late_answer_is_still_welcome(db, client):
+def test_an_answer_on_the_deadline_day_is_still_welcome(db, client):
     h = make_host(db, client)
     p = make_proposal(db, h)
-    p.sent_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    p.sent_at = dt.datetime.combine(clock.today() - dt.timedelta(days=3), dt.time(12), tzinfo=clock.SWEDEN)
     _db.session.commit()
     _english(client)
     html = client.get(f"/host/proposals/{p.id}").get_data(as_text=True)
-    assert "Please answer as soon as you can: we asked for your answer by" in html
-    assert 'name="answer"' in html
+    assert "Waiting for your answer" in html and 'name="answer"' in html
+
+
+def test_a_proposal_past_its_deadline_lapses_and_frees_the_beds(db, client, app, make_user):
+    """Not answered by the deadline: the proposal expires (audited), the family waits again, the host's beds
+    are free, the host is told and cannot answer any more, and the coordinator sees it lapsed."""
+    from ebo.models import Family
+    from ebo.services import capacity
+    from tests.conftest import login
+
+    h = make_host(db, client)
+    p = make_proposal(db, h)
+    family = _db.session.get(Family, p.family_id)
+    family.status = "proposed"
+    p.sent_at = dt.datetime.combine(clock.today() - dt.timedelta(days=4), dt.time(12), tzinfo=clock.SWEDEN)
+    _db.session.commit()
+    assert capacity.held_load().get(("h", h.id)) is not None  # a sent proposal holds the beds
+    _english(client)
+    html = client.get(f"/host/proposals/{p.id}").get_data(as_text=True)
+    assert "The time to answer ran out" in html and 'name="answer"' not in html
+    _db.session.expire_all()
+    assert p.state == "expired" and p.decided_by is None and family.status == "waiting"
+    assert ("h", h.id) not in capacity.held_load()
+    events = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "proposal_expired")).all()
+    assert [e.object_id for e in events] == [str(p.id)]
+    # A late answer is refused with a message, and nothing changes.
+    resp = client.post(f"/host/proposals/{p.id}", data={"answer": "accept"}, follow_redirects=True)
+    assert "The time to answer this proposal ran out" in resp.get_data(as_text=True)
+    _db.session.expire_all()
+    assert p.state == "expired"
+    # The coordinator's to-do counts it, and the state reads in words.
+    client.post("/logout")
+    assert login(client, make_user("coordinator")).status_code == 302
+    _english(client)
+    home = client.get("/home").get_data(as_text=True)
+    assert "Proposals that lapsed without the host's answer (last 14 days): <strong>1</strong>" in home
+    review = client.get(f"/runs/{p.run_id}?state=expired")
+    assert review.status_code == 200 and "lapsed: no answer in time" in review.get_data(as_text=True)
+
+
+def test_expire_command_expires_only_overdue_proposals(db, client, app):
+    h = make_host(db, client)
+    old, fresh = make_proposal(db, h), make_proposal(db, h)
+    old.sent_at = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    fresh.sent_at = dt.datetime(2026, 3, 3, 12, tzinfo=dt.UTC)
+    _db.session.commit()
+    result = app.test_cli_runner().invoke(args=["proposals", "expire", "--today", "2026-03-05"])
+    assert result.exit_code == 0 and "Expired 1 proposal" in result.output
+    _db.session.expire_all()
+    assert (old.state, fresh.state) == ("expired", "sent")  # 1 March + 3 days = 4 March has passed; 6 March not
 
 
 def test_the_waiting_proposal_shows_while_another_family_lives_there(db, client):

@@ -37,7 +37,7 @@ def test_systemd_units_start_web_workers_and_every_scheduled_job():
     text = {p.name: p.read_text() for p in units.iterdir()}
     assert "gunicorn" in text["ebo-web.service"] and "flask --app ebo worker" in text["ebo-worker@.service"]
     for job, command in (("reminders", "send-reminders"), ("purge", "purge"), ("backup", "backup"),
-                         ("runs-recover", "runs recover")):
+                         ("runs-recover", "runs recover"), ("proposals-expire", "proposals expire")):
         assert f"flask --app ebo {command}" in text[f"ebo-{job}.service"]
         assert "OnCalendar=" in text[f"ebo-{job}.timer"]
     readme = (ROOT / "README.md").read_text()

@@ -26,7 +26,9 @@ def _p(state: ProposalState, unit: bool = False) -> Proposal:
 def test_every_state_has_its_transitions_and_final_states_have_none():
     assert set(TRANSITIONS) == set(ProposalState)
     assert {s for s, nxt in TRANSITIONS.items() if not nxt} == {S.REJECTED, S.DECLINED, S.CONFIRMED, S.WITHDRAWN,
-                                                                       S.SUPERSEDED}
+                                                                       S.SUPERSEDED, S.EXPIRED}
+    assert TRANSITIONS[S.SENT] >= {S.EXPIRED}  # only a sent proposal expires (no answer by the deadline)
+    assert {s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt} == {S.SENT}
     for s, nxt in TRANSITIONS.items():
         assert s not in nxt  # a move keeps the state; it is not a transition
 

@@ -57,6 +57,9 @@ def test_run_stores_proposals_figures_and_replay_files(world):
     sol = ms.solution_from_dict(json.loads(run.solution_json))
     assert validate(inst, sol) == []
     assert run.counts["persons_with_hosts"] + run.counts["persons_in_units"] + run.counts["persons_unplaced"] == 7
+    from tests.web.test_demo import RUN_FIGURES
+
+    assert set(run.counts) == RUN_FIGURES  # the demo's made-up runs carry the same figures
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                               .where(AuditEvent.action == "run_started")) == 1
 

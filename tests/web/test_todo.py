@@ -29,7 +29,7 @@ def test_coordinator_home_lists_what_waits(client, login_as, db):
     todo = _todo(client.get("/home").get_data(as_text=True))
     assert todo["Hosts to visit"] == ("/vetting/?status=registered", 2)
     assert todo["Visited hosts waiting for a decision"] == ("/vetting/?status=visited", 1)
-    assert todo["Families waiting longer than 14 days (start a matching run)"] == ("/runs/", 1)
+    assert todo["Families waiting longer than 14 days"] == ("/families/waiting", 1)
     assert "Accepted proposals to confirm" not in todo  # nothing waits: not listed
     # The linked page shows exactly the counted hosts.
     html = client.get("/vetting/?status=registered").get_data(as_text=True)
@@ -56,3 +56,39 @@ def test_empty_todo_says_so(client, login_as, db):
     login_as("admin")
     client.post("/language", data={"lang": "en"})
     assert "Nothing is waiting for you right now." in client.get("/home").get_data(as_text=True)
+
+
+def test_long_waiting_families_list_for_coordinators(client, login_as, db):
+    """The to-do's "waiting longer than 14 days" leads to those families' matching profiles, audited,
+    with no names, dossier numbers or health notes."""
+    import sqlalchemy as sa
+
+    from ebo.models import AuditEvent, HealthNote
+
+    old = make_family(adults=2, needed_from=today() - dt.timedelta(days=20), dossier_number="DN-998877",
+                      languages=("ar", "fa"), needs_step_free=True)
+    old.contact_name = "Rana Hemligsson"
+    _db.session.add(HealthNote(family_id=old.id, text="Diabetes typ 1"))
+    recent = make_family(needed_from=today() - dt.timedelta(days=3))
+    placed = make_family(needed_from=today() - dt.timedelta(days=40), status="placed")
+    _db.session.commit()
+    user = login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    resp = client.get("/families/waiting")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert old.reference in html and recent.reference not in html and placed.reference not in html
+    assert f'href="/families/{old.id}/profile"' in html
+    assert "20 days" in html and "2 adults" in html and "Arabic" in html and "step-free" in html
+    for secret in ("Hemligsson", "DN-998877", "Diabetes", "Rana"):
+        assert secret not in html
+    events = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "view_family")).all()
+    assert [(e.object_id, e.actor_id, e.details) for e in events] == [(str(old.id), user.id, {"page": "waiting"})]
+    # Other thresholds, and bad input falls back to 14 days.
+    assert recent.reference in client.get("/families/waiting?days=2").get_data(as_text=True)
+    assert client.get("/families/waiting?days=abc").status_code == 200
+
+
+def test_long_waiting_list_is_for_staff_only(client, login_as, db):
+    login_as("host")
+    assert client.get("/families/waiting").status_code == 403
