@@ -474,8 +474,9 @@ def _fallback(cols: _Columns, unit_price: np.ndarray) -> tuple[np.ndarray, np.nd
     return fallback.astype(np.int64), unit
 
 
-def _repair(cols: _Columns, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A feasible solution from R's: overfull multi-family hosts shed families, units filled by value."""
+def _repair(cols: _Columns, fam_host: np.ndarray, unit_hint: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A feasible solution from R's (or the LP's): overfull multi-family hosts shed families; units take
+    the families the hint puts there while they fit, then the others by value."""
     p = cols.p
     fam_host = fam_host.copy()
     sizes = p.f_size
@@ -489,7 +490,13 @@ def _repair(cols: _Columns, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarra
             load[h] -= sizes[f]
     fam_unit = np.full(cols.n_fam, -1, dtype=np.int64)
     left = p.u_beds.copy()
-    rest = np.flatnonzero(fam_host < 0)
+    if unit_hint is not None:
+        for f in np.flatnonzero((fam_host < 0) & (unit_hint >= 0)).tolist():
+            u = int(unit_hint[f])
+            if left[u] >= sizes[f] and cols.u_int[f, u] < cols.unplaced_int[f]:
+                fam_unit[f] = u
+                left[u] -= sizes[f]
+    rest = np.flatnonzero((fam_host < 0) & (fam_unit < 0))
     if len(rest) and cols.u_int.shape[1]:
         gain = cols.unplaced_int[rest][:, None] - cols.u_int[rest]
         best = gain.max(axis=1)
@@ -656,6 +663,7 @@ class _Assignment:
 
 LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
 STAGE_NODES = 400             # branch-and-bound nodes for each quick stage of the exact model
+STAGES = (0, 16, None)       # pairs per family in the quick stages (0: the LP's own); None: every column within the gap
 MIP_PAIRS = 120_000           # the exact model over the pairs within the gap takes at most this many
 
 
@@ -668,8 +676,10 @@ class _Prices:
     unit: np.ndarray          # per person in a unit's beds
     fam_min: np.ndarray       # per family: least priced cost over every option (hosts, units, unplaced)
     bound: int
-    lp_x: np.ndarray | None   # host-pair values of the last LP (aligned with the restricted pairs)
+    lp_host: np.ndarray | None  # the host of each family the last LP puts (> 0.5) at one, else -1
     fam_value: np.ndarray | None = None   # the LP's value of each family's "exactly one place"
+    lp_unit: np.ndarray | None = None     # the unit of each family the last LP puts (> 0.5) in one
+    lp_support: np.ndarray | None = None  # the last LP's pairs with a positive value, as f * n_host + h
 
 
 def _bound_at(cols: _Columns, slot: np.ndarray, bed: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, int]:
@@ -696,14 +706,24 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: flo
     hosts = np.unique(cols.pair_host)
     multi = hosts[p.h_slots[hosts] >= 2]
     is_multi = np.isin(cols.pair_host, multi)
+    # Two valid strengthenings at hosts taking several families (they cut the LP's typical fractional
+    # sets, such as a family filling the host at 0.75 beside another at 1): a family too big to share
+    # the host counts for all its slots, and families bigger than half its beds exclude each other.
+    size = p.f_size[cols.pair_fam]
+    s_min = int(p.f_size.min(initial=1))
+    slot_coef = np.where(is_multi & (size > p.h_beds[cols.pair_host] - s_min), cols.slots[cols.pair_host], 1)
+    big = np.flatnonzero(is_multi & (2 * size > p.h_beds[cols.pair_host]))
+    n_base = len(hosts) + len(multi) + n_unit
     rows = np.concatenate([np.searchsorted(hosts, cols.pair_host),
                            len(hosts) + np.searchsorted(multi, cols.pair_host[is_multi]),
-                           len(hosts) + len(multi) + uu])
-    col_idx = np.concatenate([np.arange(m), np.flatnonzero(is_multi), m + np.arange(k)])
-    vals = np.concatenate([np.ones(m), p.f_size[cols.pair_fam[is_multi]], p.f_size[uf]]).astype(float)
-    n_ub = len(hosts) + len(multi) + n_unit
+                           len(hosts) + len(multi) + uu,
+                           n_base + np.searchsorted(multi, cols.pair_host[big])])
+    col_idx = np.concatenate([np.arange(m), np.flatnonzero(is_multi), m + np.arange(k), big])
+    vals = np.concatenate([slot_coef, p.f_size[cols.pair_fam[is_multi]], p.f_size[uf], np.ones(len(big))]).astype(float)
+    n_ub = n_base + len(multi)
     a_ub = sparse.csr_matrix((vals, (rows, col_idx)), shape=(n_ub, n_col)) if n_ub else None
-    b_ub = np.concatenate([cols.slots[hosts], p.h_beds[multi], p.u_beds]).astype(float) if n_ub else None
+    b_ub = np.concatenate([cols.slots[hosts], p.h_beds[multi], p.u_beds, np.ones(len(multi))]).astype(float) \
+        if n_ub else None
     left = deadline - time.perf_counter()
     if left <= 0.1:
         return None
@@ -716,12 +736,15 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: flo
     bed = np.zeros(n_host, dtype=np.int64)
     slot[hosts] = np.maximum(0, np.rint(marg[:len(hosts)])).astype(np.int64)
     bed[multi] = np.maximum(0, np.rint(marg[len(hosts):len(hosts) + len(multi)])).astype(np.int64)
-    unit = np.maximum(0, np.rint(marg[len(hosts) + len(multi):])).astype(np.int64)
+    unit = np.maximum(0, np.rint(marg[len(hosts) + len(multi):n_base])).astype(np.int64)
     fam_value = np.rint(res.eqlin.marginals * cols.scale).astype(np.int64)
-    return res.x[:m], slot, bed, unit, fam_value
+    lp_unit = np.full(n_fam, -1, dtype=np.int64)
+    on = res.x[m:m + k] > 0.5
+    lp_unit[uf[on]] = uu[on]
+    return res.x[:m], slot, bed, unit, fam_value, lp_unit
 
 
-def _lp_prices(cols: _Columns, deadline: float, progress, hard_end: float = math.inf) -> _Prices:
+def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
     """Column generation: the restricted LP, then every left-out pair priced, until none would lower it."""
     p = cols.p
     n_fam, n_unit = cols.n_fam, len(p.u_beds)
@@ -740,23 +763,25 @@ def _lp_prices(cols: _Columns, deadline: float, progress, hard_end: float = math
         lp = _restricted_lp(cols, uf, uu, hard_end)
         if lp is None:
             break
-        x, slot, bed, unit, fam_value = lp
+        x, slot, bed, unit, fam_value, lp_unit = lp
         fam_min, bound = _bound_at(cols, slot, bed, unit)
-        if best is None or bound > best.bound:
-            best = _Prices(slot, bed, unit, fam_min, bound, x)
-        best.lp_x = x if len(x) == len(cols.pair_fam) else None
-        best.fam_value = fam_value
-        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: bound {_as_float(cols, bound):.3f}", None)
+        # The LP's whole pairs, read before pricing adds to (and reorders) the restricted set.
+        lp_host = np.full(n_fam, -1, dtype=np.int64)
+        sel = np.flatnonzero(x > 0.5)
+        lp_host[cols.pair_fam[sel]] = cols.pair_host[sel]
+        on = np.flatnonzero(x > 1e-6)
+        best = _Prices(slot, bed, unit, fam_min, max(bound, best.bound if best else bound), lp_host, fam_value, lp_unit,
+                       cols.pair_fam[on] * cols.n_host + cols.pair_host[on])
+        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}", None)
         added = _price_at(cols, fam_value, slot, bed, tol)
         if n_unit:
             red = np.where(unit_ok & ~in_lp, cols.u_int + unit[None, :] * p.f_size[:, None], _INF)
             new = red < (fam_value - tol)[:, None]
             in_lp |= new
             added += int(new.sum())
-        if added:
-            best.lp_x = None
         _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: {added} pairs added", None)
-        if not added or time.perf_counter() > deadline:
+        # A work limit (rounds), not the clock: the same input prices the same columns under any load.
+        if not added:
             break
     if best is None:
         z = np.zeros(cols.n_host, dtype=np.int64)
@@ -773,9 +798,7 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
     is optimal for the whole instance.
     """
-    t_start = time.perf_counter()
-    budget = max(0.0, deadline - t_start)
-    pr = _lp_prices(cols, t_start + 0.4 * budget, progress, deadline)
+    pr = _lp_prices(cols, progress, deadline)
     lb = pr.bound
     lag = None
     if pr.fam_value is not None:
@@ -783,49 +806,67 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
         if lag is not None:
             lb = max(lb, lag.bound)
     # A first solution: the LP's whole pairs, repaired, then the cheap improvements.
-    if pr.lp_x is not None:
-        fam_host = np.full(cols.n_fam, -1, dtype=np.int64)
-        sel = np.flatnonzero(pr.lp_x > 0.5)
-        fam_host[cols.pair_fam[sel]] = cols.pair_host[sel]
-    else:
-        fam_host = r.fam_host
-    best_h, best_u = _repair(cols, fam_host)
+    fam_host = pr.lp_host if pr.lp_host is not None else r.fam_host
+    best_h, best_u = _repair(cols, fam_host, pr.lp_unit)
     best_h, best_u = _improve(cols, best_h, best_u, deadline)
     ub = _value(cols, best_h, best_u)
     _report(progress, 0.75, f"bound {_as_float(cols, lb):.3f}", _as_float(cols, ub))
+    base = int(cols.unplaced_int.sum())
     if ub <= lb or lag is None:
         return best_h, best_u, ub, min(lb, ub), ("OPTIMAL" if ub <= lb else "FEASIBLE")
     # First each family's nearest pairs (quick, good solutions), then every pair within the gap.
-    for stage, per_family in enumerate((16, 40, None)):
+    for stage, per_family in enumerate(STAGES):
         remaining = deadline - time.perf_counter()
         if remaining < 0.3 or ub <= lb:
             break
         final = per_family is None
         gap = ub - lb
-        complete = _add_within_lagrange(cols, lag, gap, MIP_PAIRS, deadline) if final else False
+        if final:
+            # Every column of the instance within the gap, families without a school counted by class:
+            # solved to the end, that model's optimum is the instance's.
+            mdl = _aggregated_model(cols, lag, gap, best_h, best_u, MIP_PAIRS)
+            if mdl is None:
+                break
+            _report(progress, 0.9, f"exact model on {mdl.n_col} columns within the gap", _as_float(cols, ub))
+            res_a = _solve_aggregated(cols, mdl, ub - base, deadline)
+            if res_a is None:
+                break
+            finished, h3, u3, b3 = res_a
+            if h3 is not None and _value(cols, h3, u3) < ub:
+                best_h, best_u = _improve(cols, h3, u3, deadline)
+                ub = _value(cols, best_h, best_u)
+            if b3 is not None:
+                lb = max(lb, min(base + b3, ub))
+            if finished and h3 is not None:
+                lb = max(lb, min(_value(cols, h3, u3), ub))
+            break
         red, _ = _pair_reduced(cols, lag)
         unit_ok = _unit_reduced(cols, lag) <= gap
-        arcs = np.flatnonzero(red <= gap) if final else _nearest(cols, red, gap, per_family)
+        if per_family == 0:
+            # The pairs the LP uses: nearly a solution already (the LP is tight), so this small model
+            # turns it into a good whole one quickly.
+            if pr.lp_support is None:
+                continue
+            key = cols.pair_fam * cols.n_host + cols.pair_host
+            arcs = np.flatnonzero(np.isin(key, pr.lp_support))
+            unit_ok = None
+        else:
+            arcs = _nearest(cols, red, gap, per_family)
         hint_pos = _arc_lookup(cols, best_h)
         arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
-        if len(arcs) > MIP_PAIRS:
-            arcs = np.union1d(arcs[np.argsort(red[arcs], kind="stable")[:MIP_PAIRS]], hint_pos[hint_pos >= 0])
-            complete = False
-        on_unit = (best_h < 0) & (best_u >= 0)
-        unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
+        if unit_ok is not None:
+            on_unit = (best_h < 0) & (best_u >= 0)
+            unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
         _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
         # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
         # the clock only guards the time limit.
-        res = _milp(cols, arcs, deadline, unit_ok, node_limit=None if final else STAGE_NODES)
+        res = _milp(cols, arcs, deadline, unit_ok, node_limit=STAGE_NODES)
         if res is None:
             continue
         st, h3, u3, v3, b3 = res
         if v3 < ub:
             best_h, best_u = _improve(cols, h3, u3, deadline)
             ub = _value(cols, best_h, best_u)
-        if final and complete:
-            if b3 is not None:
-                lb = max(lb, min(b3, ub))
     status = "FEASIBLE"
     if ub <= lb:
         status, lb = "OPTIMAL", ub
@@ -840,6 +881,274 @@ def _nearest(cols: _Columns, red: np.ndarray, gap: int, per_family: int) -> np.n
     start = np.searchsorted(cols.pair_fam[o], cols.pair_fam[o])
     sel = o[((np.arange(len(o)) - start) < per_family) & (red[o] <= gap)]
     return np.sort(sel)
+
+
+# --------------------------------------------------------------------------- the exact model within the gap, aggregated
+
+
+@dataclass
+class _AggModel:
+    """The exact model restricted to the columns whose reduced cost is within a gap, with families
+    without a schooled child counted by class, and plain one-family hosts they alone can use counted
+    by host class (members of a class are interchangeable, so counts lose nothing)."""
+
+    n_col: int
+    cost: np.ndarray          # integer, relative to leaving the family unplaced
+    upper: np.ndarray         # column upper bounds
+    a: object                 # sparse rows
+    row_upper: np.ndarray
+    kind: np.ndarray          # 0: x(f,h), 1: y(fc,h), 2: Y(fc,hc), 3: z(f,u), 4: W(fc,u), 5: v(h), a kept
+                              # one-family host counted in its class
+    who: np.ndarray           # family (kinds 0, 3), family class (1, 2, 4), -1 (5)
+    where: np.ndarray         # host (0, 1, 5), host class (2) or unit (3, 4)
+    agg_hosts: list           # per host class: its aggregated hosts (sorted)
+
+
+def _aggregated_model(cols: _Columns, lag: _Lagrange, gap: int, keep_h: np.ndarray, keep_u: np.ndarray,
+                      limit: int) -> _AggModel | None:
+    """Every column of the instance whose reduced cost at the family values is at most `gap` (and the
+    given solution's own places); None when there are more than `limit`."""
+    from scipy import sparse
+
+    p = cols.p
+    size, u = p.f_size, lag.u
+    n_fam, n_host, n_unit = cols.n_fam, cols.n_host, len(p.u_beds)
+    extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
+    sch = cols.sch
+    # Families with a schooled child: their listed pairs within the gap.
+    if len(sch):
+        ex = np.zeros(len(sch), dtype=np.int64)
+        for s_, e in extras.items():
+            sel = size[sch.f] == s_
+            ex[sel] = e[sch.h[sel]]
+        keep = (cols.sch_c - u[sch.f] + ex) <= gap
+        keep |= keep_h[sch.f] == sch.h
+        si = np.flatnonzero(keep)
+    else:
+        si = np.zeros(0, np.int64)
+    if len(si) > limit:
+        return None
+    x_f, x_h, x_c = sch.f[si], sch.h[si], cols.sch_c[si]
+    # Hosts kept one by one: those of the listed pairs, every host taking several families, and
+    # any host the given solution uses; the other one-family hosts are counted per class.
+    single = np.zeros(n_host, dtype=bool)
+    single[x_h] = True
+    single |= cols.slots >= 2
+    single[keep_h[keep_h >= 0]] = True
+    single &= cols.slots >= 1
+    cls = cols.cls
+    kind, who, where, cost, upper = [np.zeros(len(si), np.int64)], [x_f], [x_h], [x_c - cols.unplaced_int[x_f]], \
+        [np.ones(len(si), np.int64)]
+    agg_hosts: list = []
+    n_total = len(si)
+    n_hc = cls.compat.shape[1] if len(cls.fams) else 0
+    one = (cols.slots == 1) & (cls.host_class >= 0) if n_hc else np.zeros(n_host, bool)
+    if len(cls.fams) and n_hc:
+        hc_of = cls.host_class
+        multi_k = np.flatnonzero(single & (cols.slots >= 2) & (hc_of >= 0))
+        hc_multi = hc_of[multi_k]
+        pooled = one & ~single
+        order = np.flatnonzero(pooled)
+        order = order[np.argsort(hc_of[order], kind="stable")]
+        starts = np.searchsorted(hc_of[order], np.arange(n_hc + 1))
+        agg_hosts = [order[starts[c]:starts[c + 1]] for c in range(n_hc)]
+        # One-family hosts kept one by one take part in their class's count through a 0/1 column.
+        k1 = np.flatnonzero(single & one)
+        kind.append(np.full(len(k1), 5, np.int64))
+        who.append(np.full(len(k1), -1, np.int64))
+        where.append(k1)
+        cost.append(np.zeros(len(k1), np.int64))
+        upper.append(np.ones(len(k1), np.int64))
+        n_total += len(k1)
+        one_count = np.bincount(hc_of[one], minlength=n_hc)
+        # Per size, the least extra over each class's one-family hosts bounds the extra of any of them.
+        emin = {}
+        for s_, e in extras.items():
+            m_ = np.full(n_hc, _INF, dtype=np.int64)
+            np.minimum.at(m_, hc_of[one], np.minimum(e[one], _INF))
+            emin[s_] = m_
+        for fc, mem in enumerate(cls.fc_members):
+            if not len(mem):
+                continue
+            n_m = len(mem)
+            s_ = int(size[mem[0]])
+            ex = extras[s_]
+            top = int(u[mem].max())
+            base = int(cols.unplaced_int[mem[0]])
+            lang_row = np.where(cls.nolang[fc], cols.lang_int, 0)
+            kh = keep_h[mem]
+            kh = kh[kh >= 0]
+            # Hosts taking several families, one by one.
+            c_ind = lang_row[hc_multi]
+            ok = cls.compat[fc, hc_multi] & (ex[multi_k] < _INF) & ((c_ind + ex[multi_k] - top <= gap)
+                                                                   | np.isin(multi_k, kh))
+            hs = multi_k[ok]
+            kind.append(np.ones(len(hs), np.int64))
+            who.append(np.full(len(hs), fc, np.int64))
+            where.append(hs)
+            cost.append(c_ind[ok] - base)
+            upper.append(np.minimum(n_m, cols.slots[hs]))
+            # One-family hosts, counted per class.
+            used = np.zeros(n_hc, dtype=bool)
+            used[hc_of[kh[cols.slots[kh] == 1]]] = True
+            hcs = np.flatnonzero(cls.compat[fc] & (one_count > 0) & ((lang_row + emin[s_] - top <= gap) | used))
+            kind.append(np.full(len(hcs), 2, np.int64))
+            who.append(np.full(len(hcs), fc, np.int64))
+            where.append(hcs)
+            cost.append(lang_row[hcs] - base)
+            upper.append(np.minimum(n_m, one_count[hcs]))
+            n_total += len(hs) + len(hcs)
+            if n_total > limit:
+                return None
+    # Units.
+    if n_unit:
+        ured = _unit_reduced(cols, lag)
+        allowed = (cols.u_int < cols.unplaced_int[:, None]) & (ured <= gap)
+        on_unit = (keep_h < 0) & (keep_u >= 0)
+        allowed[np.flatnonzero(on_unit), keep_u[on_unit]] = True
+        sf = np.flatnonzero(p.f_schooled)
+        uf, uu = np.nonzero(allowed[sf])
+        uf = sf[uf]
+        kind.append(np.full(len(uf), 3, np.int64))
+        who.append(uf)
+        where.append(uu)
+        cost.append(cols.u_int[uf, uu] - cols.unplaced_int[uf])
+        upper.append(np.ones(len(uf), np.int64))
+        for fc, mem in enumerate(cls.fc_members if len(cls.fams) else []):
+            if not len(mem):
+                continue
+            uu = np.flatnonzero(allowed[mem].any(axis=0))
+            kind.append(np.full(len(uu), 4, np.int64))
+            who.append(np.full(len(uu), fc, np.int64))
+            where.append(uu)
+            cost.append(cols.u_int[mem[0], uu] - cols.unplaced_int[mem[0]])
+            upper.append(np.full(len(uu), len(mem), np.int64))
+    kind_a, who_a, where_a = np.concatenate(kind), np.concatenate(who), np.concatenate(where)
+    cost_a, upper_a = np.concatenate(cost), np.concatenate(upper)
+    n_col = len(kind_a)
+    if n_col > limit:
+        return None
+    n_fc = len(cls.fc_members) if len(cls.fams) else 0
+    n_hc = cls.compat.shape[1] if len(cls.fams) else 0
+    fam_row = np.full(n_fam, -1, np.int64)
+    sf = np.flatnonzero(p.f_schooled)
+    fam_row[sf] = np.arange(len(sf))
+    r_fc = len(sf)                                  # family-class rows
+    r_slot = r_fc + n_fc                            # host slot rows (hosts kept one by one)
+    host_row = np.full(n_host, -1, np.int64)
+    kept = np.flatnonzero(single)
+    host_row[kept] = np.arange(len(kept))
+    multi = kept[cols.slots[kept] >= 2]
+    multi_row = np.full(n_host, -1, np.int64)
+    r_bed = r_slot + len(kept)
+    multi_row[multi] = r_bed + np.arange(len(multi))
+    r_pool = r_bed + len(multi)
+    r_unit = r_pool + n_hc
+    n_row = r_unit + n_unit
+    col = np.arange(n_col)
+    is_x, is_y, is_pool, is_z, is_w, is_v = (kind_a == k for k in range(6))
+    persons = np.where(is_x | is_z, size[np.where(is_x | is_z, who_a, 0)], 0)
+    if n_fc:
+        fc_size = np.array([size[m[0]] if len(m) else 0 for m in cls.fc_members], dtype=np.int64)
+        persons = np.where(is_y | is_pool | is_w, fc_size[np.where(is_y | is_pool | is_w, who_a, 0)], persons)
+    on_host = is_x | is_y | is_v
+    bed_col = np.zeros(n_col, dtype=bool)
+    hx = np.flatnonzero(is_x | is_y)
+    bed_col[hx] = multi_row[where_a[hx]] >= 0
+    fam_col = ~is_v
+    rows = np.concatenate([
+        np.where(is_x | is_z, fam_row[np.where(is_x | is_z, who_a, 0)], r_fc + who_a)[fam_col],
+        r_slot + host_row[where_a[on_host]],
+        multi_row[where_a[bed_col]],
+        r_pool + where_a[is_pool],
+        r_pool + cls.host_class[where_a[is_v]],
+        r_unit + where_a[is_z | is_w]])
+    cidx = np.concatenate([col[fam_col], col[on_host], col[bed_col], col[is_pool], col[is_v], col[is_z | is_w]])
+    vals = np.concatenate([np.ones(int(fam_col.sum())), np.ones(int(on_host.sum())), persons[bed_col],
+                           np.ones(int(is_pool.sum())), -np.ones(int(is_v.sum())), persons[is_z | is_w]]).astype(float)
+    a = sparse.csr_matrix((vals, (rows, cidx)), shape=(n_row, n_col))
+    fc_count = np.array([len(m) for m in cls.fc_members], dtype=np.int64) if n_fc else np.zeros(0, np.int64)
+    pool_sizes = np.array([len(x) for x in agg_hosts], dtype=np.int64) if n_hc else np.zeros(0, np.int64)
+    row_upper = np.concatenate([np.ones(len(sf)), fc_count, cols.slots[kept], p.h_beds[multi], pool_sizes,
+                                p.u_beds]).astype(float)
+    return _AggModel(n_col, cost_a, upper_a, a, row_upper, kind_a, who_a, where_a, agg_hosts)
+
+
+def _solve_aggregated(cols: _Columns, mdl: _AggModel, cutoff: int, deadline: float):
+    """Solve the aggregated model by HiGHS (SciPy) with the incumbent's value as cutoff; returns
+    (finished, fam_host, fam_unit, bound) with the bound in scaled units relative to everyone unplaced,
+    or None when no solution came back."""
+    import warnings
+
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    left = deadline - time.perf_counter()
+    if left < 0.3:
+        return None
+    if mdl.n_col == 0:
+        return True, np.full(cols.n_fam, -1, dtype=np.int64), np.full(cols.n_fam, -1, dtype=np.int64), 0
+    opts = {"time_limit": left, "mip_rel_gap": 0.0, "presolve": True,
+            # Nothing worse than the incumbent (plus a margin for HiGHS's tolerances) is of use.
+            "objective_bound": (cutoff + 1 + 1e-9 * abs(cutoff)) / cols.scale}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = milp(mdl.cost.astype(float) / cols.scale, integrality=np.ones(mdl.n_col), bounds=Bounds(0, mdl.upper),
+                   constraints=LinearConstraint(mdl.a, -np.inf, mdl.row_upper), options=opts)
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = None
+    if dual is not None and np.isfinite(dual):
+        scaled = dual * cols.scale
+        bound = int(math.floor(scaled - 1e-9 * abs(scaled) - 1))
+    if res.x is None:
+        return res.status == 0, None, None, bound
+    x = np.rint(res.x).astype(np.int64)
+    fam_host = np.full(cols.n_fam, -1, dtype=np.int64)
+    fam_unit = np.full(cols.n_fam, -1, dtype=np.int64)
+    cls = cols.cls
+    queue = {fc: list(m.tolist()) for fc, m in enumerate(cls.fc_members)} if len(cls.fams) else {}
+    pool = [list(h.tolist()) for h in mdl.agg_hosts]
+    for j in np.flatnonzero((x > 0) & (mdl.kind == 5)).tolist():
+        h = int(mdl.where[j])
+        pool[int(cls.host_class[h])].insert(0, h)
+    for j in np.flatnonzero((x > 0) & (mdl.kind != 5)).tolist():
+        k, w, at, n = int(mdl.kind[j]), int(mdl.who[j]), int(mdl.where[j]), int(x[j])
+        if k == 0:
+            fam_host[w] = at
+        elif k == 3:
+            fam_unit[w] = at
+        else:
+            for _ in range(n):
+                f = queue[w].pop(0)
+                if k == 1:
+                    fam_host[f] = at
+                elif k == 2:
+                    fam_host[f] = pool[at].pop(0)
+                else:
+                    fam_unit[f] = at
+    _add_pairs(cols, fam_host)
+    return res.status == 0, fam_host, fam_unit, bound
+
+
+def _add_pairs(cols: _Columns, fam_host: np.ndarray) -> None:
+    """Bring the solution's family–host pairs into the restricted set (the objective is read from it)."""
+    f = np.flatnonzero(fam_host >= 0)
+    h = fam_host[f]
+    have = np.isin(f * cols.n_host + h, cols.pair_fam * cols.n_host + cols.pair_host)
+    f, h = f[~have], h[~have]
+    if not len(f):
+        return
+    real = _float_costs(cols, f, h)
+    c = cols.to_int(real)
+    sch_key = cols.sch.f * cols.n_host + cols.sch.h if len(cols.sch) else np.zeros(0, np.int64)
+    if len(sch_key):
+        cols.sch_in |= np.isin(sch_key, f * cols.n_host + h)
+        o = np.argsort(sch_key, kind="stable")
+        pos = np.searchsorted(sch_key[o], f * cols.n_host + h)
+        found = (pos < len(sch_key)) & (sch_key[o][np.minimum(pos, len(sch_key) - 1)] == f * cols.n_host + h)
+        c[found] = cols.sch_c[o[pos[found]]]
+    cols.add(f, h, c, real)
+    o = np.argsort(cols.pair_fam, kind="stable")
+    cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
 
 
 # --------------------------------------------------------------------------- the improvement pass
@@ -1211,61 +1520,6 @@ def _pair_reduced(cols: _Columns, lag: _Lagrange) -> tuple[np.ndarray, dict[int,
         sel = size[cols.pair_fam] == s_
         red[sel] += ex[cols.pair_host[sel]]
     return red, extras
-
-
-def _add_within_lagrange(cols: _Columns, lag: _Lagrange, gap: int, limit: int, deadline: float = math.inf) -> bool:
-    """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
-    size = cols.p.f_size
-    extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
-    sch = cols.sch
-    n_new = 0
-    if len(sch):
-        ex = np.zeros(len(sch), dtype=np.int64)
-        for s_, e in extras.items():
-            sel = size[sch.f] == s_
-            ex[sel] = e[sch.h[sel]]
-        red = cols.sch_c - lag.u[sch.f] + ex
-        idx = np.flatnonzero((~cols.sch_in) & (red <= gap))
-        n_new += len(idx)
-        if len(cols.pair_fam) + n_new > limit:
-            return False
-        if len(idx):
-            cols.sch_in[idx] = True
-            cols.add(sch.f[idx], sch.h[idx], cols.sch_c[idx], sch.cost[idx])
-    cls = cols.cls
-    if not cols.full and len(cls.fams) and cls.compat.shape[1]:
-        w_lang = cols.p.inst.params.weights.no_common_language
-        present = set((cols.pair_fam * cols.n_host + cols.pair_host).tolist())
-        fs, hs, cs = [], [], []
-        mins = {s_: _class_min_price(cols, np.minimum(e, _INF)) for s_, e in extras.items()}
-        for fc, members in enumerate(cls.fc_members):
-            if not len(members):
-                continue
-            if time.perf_counter() > deadline:
-                return False
-            s_ = int(size[members[0]])
-            ex, hmin = extras[s_], mins[s_]
-            top = int(lag.u[members].max())
-            lang = np.where(cls.nolang[fc], cols.lang_int, 0)
-            for c in np.flatnonzero(cls.compat[fc] & (lang + hmin - top <= gap)).tolist():
-                mem = cls.hc_members[c]
-                base = lang[c] + ex[mem]
-                for f in members.tolist():
-                    hit = mem[base - lag.u[f] <= gap]
-                    for h in hit.tolist():
-                        if f * cols.n_host + h not in present:
-                            fs.append(f)
-                            hs.append(h)
-                            cs.append(int(lang[c]))
-                    if len(cols.pair_fam) + len(fs) > limit:
-                        return False
-        if fs:
-            c_arr = np.array(cs, dtype=np.int64)
-            cols.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), c_arr,
-                  np.where(c_arr > 0, w_lang, 0.0))
-    o = np.argsort(cols.pair_fam, kind="stable")
-    cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
-    return True
 
 
 def _unit_reduced(cols: _Columns, lag: _Lagrange) -> np.ndarray:
