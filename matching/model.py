@@ -86,6 +86,7 @@ class _Columns:
     def __init__(self, prep: C.Prep, scale: float, rng: np.random.Generator):
         self.p = prep
         self.scale = scale
+        self.flow_div = _flow_div(prep, scale)
         self.rng = rng
         self.n_fam, self.n_host = prep.n_fam, prep.n_host
         w = prep.inst.params.weights
@@ -146,20 +147,38 @@ class _Columns:
 
 
 def _scale(prep: C.Prep) -> float:
-    """A power of ten so that integer costs, and their sums, fit in int64 with min-cost flow's headroom.
+    """A power of ten so that integer costs, and the sum of every family's dearest option, stay far below
+    int64's range (and the solver's `_INF`).
 
     At most 10**6 per unit (a millimetre per km). With extreme weights it is coarser: the rounding
     is then accounted for in the bound (`_rounding`).
     """
+    worst = _worst_cost(prep)
+    k = math.floor(math.log10(2.0 ** 58 / (worst * max(1, prep.n_fam))))
+    return 10.0 ** max(-12, min(6, k, _flow_exponent(prep) + 6))
+
+
+def _flow_div(prep: C.Prep, scale: float) -> int:
+    """By how much min-cost flow coarsens the costs at `scale` to stay within its cost range (1: not at all)."""
+    k = round(math.log10(scale))
+    return 10 ** max(0, k - max(-12, min(6, _flow_exponent(prep))))
+
+
+def _worst_cost(prep: C.Prep) -> float:
+    """The dearest option of any family (at least 1)."""
     w = prep.inst.params.weights
     kids = max([sum(c for _, c in sc) for sc in prep.f_schools] or [0])
-    worst = max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
-                 float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
-                 w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
+    return max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
+                float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
+                w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
+
+
+def _flow_exponent(prep: C.Prep) -> int:
+    """The finest power of ten at which min-cost flow accepts the costs."""
+    worst = _worst_cost(prep)
     # Min-cost flow reports BAD_COST_RANGE unless costs times path length times node count fit in int64;
     # an augmenting path alternates between families and hosts, so it has at most 2 n_fam + 1 arcs.
-    k = math.floor(math.log10(2.0 ** 61 / (worst * (2 * prep.n_fam + 1) * (prep.n_fam + prep.n_host + 2))))
-    return 10.0 ** max(-12, min(6, k))
+    return math.floor(math.log10(2.0 ** 61 / (worst * (2 * prep.n_fam + 1) * (prep.n_fam + prep.n_host + 2))))
 
 
 def _rounding(cols: _Columns) -> float:
@@ -198,6 +217,8 @@ def _flow(cols: _Columns, fallback: np.ndarray, active: np.ndarray | None = None
     m = len(cols.pair_fam)
     sink = n_fam + n_host
     used_h = np.unique(cols.pair_host)
+    fine_ac, fine_fb = ac, fallback
+    ac, fallback = _coarse(cols, ac), _coarse(cols, fallback)
     smcf = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([cols.pair_fam, np.arange(n_fam), n_fam + used_h]).astype(np.int32)
     heads = np.concatenate([n_fam + cols.pair_host, np.full(n_fam, sink), np.full(len(used_h), sink)]).astype(np.int32)
@@ -216,14 +237,30 @@ def _flow(cols: _Columns, fallback: np.ndarray, active: np.ndarray | None = None
     sel = np.flatnonzero(fl > 0)
     fam_arc[cols.pair_fam[sel]] = sel
     fb_used = (fam_arc < 0) & (act > 0)
-    return fam_arc, int(ac[sel].sum() + fallback[fb_used].sum())
+    return fam_arc, int(fine_ac[sel].sum() + fine_fb[fb_used].sum())
+
+
+def _coarse(cols: _Columns, x: np.ndarray) -> np.ndarray:
+    """Integer costs as min-cost flow sees them (rounded to a multiple of `flow_div`, in its units)."""
+    if cols.flow_div == 1:
+        return x
+    return np.where(x >= _INF, _INF, (x + cols.flow_div // 2) // cols.flow_div)
+
+
+def _fine(cols: _Columns, x: np.ndarray) -> np.ndarray:
+    """Prices from min-cost flow's units back to the solver's (any price gives a valid bound)."""
+    if cols.flow_div == 1:
+        return x
+    return np.where(x >= _INF // cols.flow_div, _INF, x * cols.flow_div)
 
 
 def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
                 costs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Shortest distances to the sink in R's residual graph: fam_dist per family, host_price per host (Bellman-Ford)."""
     n_fam, n_host = cols.n_fam, cols.n_host
-    ac_all = cols.pair_cost if costs is None else costs
+    # In min-cost flow's units, where its answer is optimal, so the residual graph has no negative cycle.
+    ac_all = _coarse(cols, cols.pair_cost if costs is None else costs)
+    fallback = _coarse(cols, fallback)
     assigned = np.zeros(len(cols.pair_fam), dtype=bool)
     assigned[fam_arc[fam_arc >= 0]] = True
     load = np.bincount(cols.pair_host[assigned], minlength=n_host)
@@ -254,7 +291,7 @@ def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
         if np.array_equal(new_f, fam_dist) and np.array_equal(new_h, host_price):
             break
         fam_dist, host_price = new_f, new_h
-    return fam_dist, np.maximum(host_price, 0)
+    return _fine(cols, fam_dist), _fine(cols, np.maximum(host_price, 0))
 
 
 def _column_min(cols: _Columns, fallback: np.ndarray, host_price: np.ndarray) -> np.ndarray:
