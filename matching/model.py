@@ -92,7 +92,10 @@ class _Columns:
         w = prep.inst.params.weights
         self.sch = C.schooled_pairs(prep)
         self.sch_c = self.to_int(self.sch.cost)
-        self.sch_seg = np.unique(self.sch.f, return_index=True)
+        # The pairs come sorted by family: each family's first pair, without another sort.
+        starts = np.flatnonzero(np.r_[True, self.sch.f[1:] != self.sch.f[:-1]]) if len(self.sch) else \
+            np.zeros(0, np.int64)
+        self.sch_seg = (self.sch.f[starts], starts)
         self.cls = C.ns_classes(prep)
         self.lang_int = int(self.to_int(np.array([w.no_common_language]))[0])
         self.ns_count = C.count_ns_pairs(self.cls)
@@ -105,8 +108,11 @@ class _Columns:
         cls = self.cls
         self.fc_of = np.full(self.n_fam, -1, dtype=np.int64)
         self.fc_of[cls.fams] = cls.fam_class
-        self.cnt_cheap = (cls.compat & ~cls.nolang).sum(axis=1)
-        self.cnt_dear = (cls.compat & cls.nolang).sum(axis=1)
+        self.cnt_dear = np.zeros(cls.compat.shape[0], dtype=np.int64)
+        step = max(1, 4_000_000 // max(1, cls.compat.shape[1]))
+        for a in range(0, cls.compat.shape[0], step):
+            self.cnt_dear[a:a + step] = np.count_nonzero(cls.compat[a:a + step] & cls.nolang[a:a + step], axis=1)
+        self.cnt_cheap = np.count_nonzero(cls.compat, axis=1) - self.cnt_dear
         self.hc_sorted = np.argsort(cls.host_class, kind="stable")
         hcs = cls.host_class[self.hc_sorted]
         first = np.searchsorted(hcs, 0)
@@ -122,7 +128,12 @@ class _Columns:
         else:
             # Cheapest K per schooled family, K per other family from the cheapest classes.
             f = self.sch.f
-            order = np.lexsort((self.sch_c, f))
+            # Sorted by family, then cost: one key when it fits (a plain sort is much faster than lexsort).
+            top_c = int(self.sch_c.max(initial=0)) + 1
+            if top_c * max(1, self.n_fam) < 2 ** 62:
+                order = np.argsort(f * top_c + self.sch_c, kind="stable")
+            else:
+                order = np.lexsort((self.sch_c, f))
             start = np.searchsorted(f[order], f[order])
             rank = np.arange(len(f)) - start
             self.sch_in = np.zeros(len(f), dtype=bool)
@@ -701,7 +712,7 @@ class _Assignment:
 LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
 STAGE_NODES = 400             # branch-and-bound nodes for each quick stage of the exact model
 STAGES = (0, 16, None)       # pairs per family in the quick stages (0: the LP's own); None: every column within the gap
-MIP_PAIRS = 120_000           # the exact model over the pairs within the gap takes at most this many
+MIP_PAIRS = 60_000            # the exact model within the gap is tried only up to this many columns
 
 
 @dataclass
