@@ -481,6 +481,9 @@ def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, pro
         rounds += 1
         fam_arc, cost = _flow(cols, fallback, act)
         fam_dist, host_price = _potentials(cols, fallback, fam_arc)
+        # Read the hosts now: pricing below adds pairs and reorders them, so arc indices go stale.
+        fam_host = (np.where(fam_arc >= 0, cols.pair_host[np.maximum(fam_arc, 0)], -1) if len(cols.pair_host)
+                    else np.full(cols.n_fam, -1))
         if cols.full:
             added = 0
         else:
@@ -491,8 +494,6 @@ def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, pro
             break
     fam_min = _column_min(cols, fallback, host_price)
     lb = int(fam_min[act].sum() - (cols.slots * host_price).sum())
-    fam_host = (np.where(fam_arc >= 0, cols.pair_host[np.maximum(fam_arc, 0)], -1) if len(cols.pair_host)
-                else np.full(cols.n_fam, -1))
     return _Relaxation(fam_host=fam_host, cost=cost, host_price=host_price, fam_min=fam_min, lb=lb,
                        certified=(added == 0 and lb == cost))
 
