@@ -620,12 +620,15 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
         bound_int = r.lb
         fam_host = r.fam_host
         fam_unit = np.where(fam_host < 0, fallback_unit, -1)
+        improved = False
         if not _overfull(cols, fam_host, fam_unit):
             value = r.cost
             status = "OPTIMAL" if r.certified else "FEASIBLE"
         else:
+            # Every solution stage 2 keeps has been through the improvement pass already.
             fam_host, fam_unit, value, bound_int, status = _exact_multi(cols, r, end, workers, progress)
-        if status != "OPTIMAL":
+            improved = True
+        if status != "OPTIMAL" and not improved:
             # Whatever stopped the search, no single insertion or simple swap is left undone.
             fam_host, fam_unit = _improve(cols, fam_host, fam_unit, end)
             value = _value(cols, fam_host, fam_unit)
