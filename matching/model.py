@@ -266,7 +266,7 @@ def _fine(cols: _Columns, x: np.ndarray) -> np.ndarray:
 
 
 def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
-                costs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                costs: np.ndarray | None = None, deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Shortest distances to the sink in R's residual graph: fam_dist per family, host_price per host (Bellman-Ford)."""
     n_fam, n_host = cols.n_fam, cols.n_host
     # In min-cost flow's units, where its answer is optimal, so the residual graph has no negative cycle.
@@ -289,6 +289,9 @@ def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
     full_arc = full[ah]
     af, ah, ac = af[full_arc], ah[full_arc], ac[full_arc]
     for _ in range(n_fam + n_host + 2):
+        # Stopped early, the prices are only less useful: any prices give a valid bound.
+        if time.perf_counter() > deadline:
+            break
         if len(uf):
             val = np.minimum(uc + host_price[uh], _INF)
             best = np.minimum.reduceat(val, seg_start)
@@ -479,18 +482,21 @@ def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, pro
     act = np.ones(cols.n_fam, dtype=bool) if active is None else active
     while True:
         rounds += 1
+        t_round = time.perf_counter()
         fam_arc, cost = _flow(cols, fallback, act)
-        fam_dist, host_price = _potentials(cols, fallback, fam_arc)
+        fam_dist, host_price = _potentials(cols, fallback, fam_arc, deadline=deadline)
         # Read the hosts now: pricing below adds pairs and reorders them, so arc indices go stale.
         fam_host = (np.where(fam_arc >= 0, cols.pair_host[np.maximum(fam_arc, 0)], -1) if len(cols.pair_host)
                     else np.full(cols.n_fam, -1))
-        if cols.full:
+        if cols.full or time.perf_counter() > deadline:
             added = 0
         else:
             added = _price(cols, np.where(act, fam_dist, -_INF), fallback, host_price)
         _report(progress, frac[0] + (frac[1] - frac[0]) * min(0.9, rounds / 6),
                 f"assignment round {rounds}: {len(cols.pair_fam)} pairs, {added} added", None)
-        if added == 0 or time.perf_counter() > deadline or rounds >= max_rounds:
+        last = time.perf_counter() - t_round
+        # A round that would end past the deadline is not started (the clock only matters at the limit).
+        if added == 0 or time.perf_counter() + last > deadline or rounds >= max_rounds:
             break
     fam_min = _column_min(cols, fallback, host_price)
     lb = int(fam_min[act].sum() - (cols.slots * host_price).sum())
@@ -850,7 +856,9 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
     is optimal for the whole instance.
     """
-    pr = _lp_prices(cols, progress, deadline)
+    # Time is kept back for the repair and improvement that follow, which cannot stop midway.
+    left = max(0.0, deadline - time.perf_counter())
+    pr = _lp_prices(cols, progress, deadline - min(4.0, 0.25 * left))
     lb = pr.bound
     lag = None
     if pr.fam_value is not None:
