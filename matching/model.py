@@ -13,8 +13,9 @@ Choose for every free family exactly one of: a host, a municipal unit, or "unpla
 - Host constraints: at most `max_families` families (its slots) and at most its beds in persons.
 - Unit constraints: at most the unit's beds in persons.
 
-Costs are rounded to integers at a power-of-ten scale (`_scale`); the reported bound is widened by
-every rounding (`_rounding`), so OPTIMAL is a claim about the real costs, not the rounded ones.
+Costs are rounded to integers at a power-of-ten scale (`_scale`; min-cost flow alone may see them
+coarser, `_flow_div`); the reported bound is widened by every rounding (`_rounding`), so OPTIMAL is a
+claim about the real costs, not the rounded ones.
 
 How it is solved
 ----------------
@@ -23,16 +24,19 @@ How it is solved
    on a restricted set of pairs, and every left-out pair is priced (families without a schooled child
    class by class) until none would lower it. If that answer also fits every host's and unit's beds,
    it is optimal for the whole instance.
-2. Otherwise beds bind. Column generation on the LP relaxation (HiGHS through SciPy) gives a value
-   u_f for each family's "exactly one place". With those values every host chooses its best set of
-   families (slots and beds, solved exactly) and every unit its best set (a knapsack, solved
-   exactly); the sum is a lower bound for the whole instance (`_family_lagrange`), much tighter
-   than the LP's.
-3. A first solution comes from the LP, repaired and improved (`_improve`: insertions into free room,
-   one-for-one ejections). HiGHS then solves the exact model on each family's nearest pairs (two
-   quick stages with branch-and-bound node limits), and finally on every pair of the instance whose
-   reduced cost is within the gap between the best solution and the bound: no other pair can be in a
-   better solution, so when that model is solved to optimality, the solution is optimal.
+2. Otherwise beds bind. Column generation on the LP relaxation (HiGHS through SciPy), with two valid
+   rows more at hosts taking several families (a family too big to share counts for every slot;
+   families over half the beds exclude each other), gives a value u_f for each family's "exactly one
+   place". With those values every host chooses its best set of families (slots and beds, solved
+   exactly) and every unit its best set (a knapsack, solved exactly); the sum is a lower bound for
+   the whole instance (`_family_lagrange`), tighter than the LP's.
+3. A first solution comes from the LP's whole pairs and units, repaired and improved (`_improve`:
+   insertions into free room, one-for-one ejections). HiGHS then solves the exact model on the LP's
+   own pairs and on each family's 16 nearest pairs (quick stages with branch-and-bound node limits),
+   and finally on every column of the instance whose reduced cost is within the gap between the best
+   solution and the bound, families without a schooled child counted by class
+   (`_aggregated_model`): no other column can be in a better solution, so when that model is solved
+   to optimality, the solution is optimal.
 
 Work is limited by counts (rounds, nodes), not by the clock, so the same input gives the same answer
 under any machine load; the clock only stops a search that would overrun the time limit.
