@@ -471,4 +471,13 @@ def count_ns_pairs(cls: NsClasses) -> int:
         return 0
     fsz = np.array([len(m) for m in cls.fc_members], dtype=np.int64)
     hsz = np.array([len(m) for m in cls.hc_members], dtype=np.int64)
-    return int(fsz @ (cls.compat.astype(np.int64) @ hsz))
+    return int(fsz @ row_sums(cls.compat, hsz))
+
+
+def row_sums(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """mask @ weight for a boolean matrix, in blocks of rows (no full-size integer copy at city scale)."""
+    out = np.zeros(mask.shape[0], dtype=np.int64)
+    step = max(1, 4_000_000 // max(1, mask.shape[1]))
+    for a in range(0, mask.shape[0], step):
+        out[a:a + step] = mask[a:a + step].astype(np.int64) @ weight
+    return out

@@ -13,8 +13,9 @@ Choose for every free family exactly one of: a host, a municipal unit, or "unpla
 - Host constraints: at most `max_families` families (its slots) and at most its beds in persons.
 - Unit constraints: at most the unit's beds in persons.
 
-Costs are rounded to integers at a power-of-ten scale (`_scale`); the reported bound is widened by
-every rounding (`_rounding`), so OPTIMAL is a claim about the real costs, not the rounded ones.
+Costs are rounded to integers at a power-of-ten scale (`_scale`; min-cost flow alone may see them
+coarser, `_flow_div`); the reported bound is widened by every rounding (`_rounding`), so OPTIMAL is a
+claim about the real costs, not the rounded ones.
 
 How it is solved
 ----------------
@@ -23,16 +24,19 @@ How it is solved
    on a restricted set of pairs, and every left-out pair is priced (families without a schooled child
    class by class) until none would lower it. If that answer also fits every host's and unit's beds,
    it is optimal for the whole instance.
-2. Otherwise beds bind. Column generation on the LP relaxation (HiGHS through SciPy) gives a value
-   u_f for each family's "exactly one place". With those values every host chooses its best set of
-   families (slots and beds, solved exactly) and every unit its best set (a knapsack, solved
-   exactly); the sum is a lower bound for the whole instance (`_family_lagrange`), much tighter
-   than the LP's.
-3. A first solution comes from the LP, repaired and improved (`_improve`: insertions into free room,
-   one-for-one ejections). HiGHS then solves the exact model on each family's nearest pairs (two
-   quick stages with branch-and-bound node limits), and finally on every pair of the instance whose
-   reduced cost is within the gap between the best solution and the bound: no other pair can be in a
-   better solution, so when that model is solved to optimality, the solution is optimal.
+2. Otherwise beds bind. Column generation on the LP relaxation (HiGHS through SciPy), with two valid
+   rows more at hosts taking several families (a family too big to share counts for every slot;
+   families over half the beds exclude each other), gives a value u_f for each family's "exactly one
+   place". With those values every host chooses its best set of families (slots and beds, solved
+   exactly) and every unit its best set (a knapsack, solved exactly); the sum is a lower bound for
+   the whole instance (`_family_lagrange`), tighter than the LP's.
+3. A first solution comes from the LP's whole pairs and units, repaired and improved (`_improve`:
+   insertions into free room, one-for-one ejections). HiGHS then solves the exact model on the LP's
+   own pairs and on each family's 16 nearest pairs (quick stages with branch-and-bound node limits),
+   and finally on every column of the instance whose reduced cost is within the gap between the best
+   solution and the bound, families without a schooled child counted by class
+   (`_aggregated_model`): no other column can be in a better solution, so when that model is solved
+   to optimality, the solution is optimal.
 
 Work is limited by counts (rounds, nodes), not by the clock, so the same input gives the same answer
 under any machine load; the clock only stops a search that would overrun the time limit.
@@ -86,12 +90,16 @@ class _Columns:
     def __init__(self, prep: C.Prep, scale: float, rng: np.random.Generator):
         self.p = prep
         self.scale = scale
+        self.flow_div = _flow_div(prep, scale)
         self.rng = rng
         self.n_fam, self.n_host = prep.n_fam, prep.n_host
         w = prep.inst.params.weights
         self.sch = C.schooled_pairs(prep)
         self.sch_c = self.to_int(self.sch.cost)
-        self.sch_seg = np.unique(self.sch.f, return_index=True)
+        # The pairs come sorted by family: each family's first pair, without another sort.
+        starts = np.flatnonzero(np.r_[True, self.sch.f[1:] != self.sch.f[:-1]]) if len(self.sch) else \
+            np.zeros(0, np.int64)
+        self.sch_seg = (self.sch.f[starts], starts)
         self.cls = C.ns_classes(prep)
         self.lang_int = int(self.to_int(np.array([w.no_common_language]))[0])
         self.ns_count = C.count_ns_pairs(self.cls)
@@ -104,8 +112,11 @@ class _Columns:
         cls = self.cls
         self.fc_of = np.full(self.n_fam, -1, dtype=np.int64)
         self.fc_of[cls.fams] = cls.fam_class
-        self.cnt_cheap = (cls.compat & ~cls.nolang).sum(axis=1)
-        self.cnt_dear = (cls.compat & cls.nolang).sum(axis=1)
+        self.cnt_dear = np.zeros(cls.compat.shape[0], dtype=np.int64)
+        step = max(1, 4_000_000 // max(1, cls.compat.shape[1]))
+        for a in range(0, cls.compat.shape[0], step):
+            self.cnt_dear[a:a + step] = np.count_nonzero(cls.compat[a:a + step] & cls.nolang[a:a + step], axis=1)
+        self.cnt_cheap = np.count_nonzero(cls.compat, axis=1) - self.cnt_dear
         self.hc_sorted = np.argsort(cls.host_class, kind="stable")
         hcs = cls.host_class[self.hc_sorted]
         first = np.searchsorted(hcs, 0)
@@ -121,7 +132,12 @@ class _Columns:
         else:
             # Cheapest K per schooled family, K per other family from the cheapest classes.
             f = self.sch.f
-            order = np.lexsort((self.sch_c, f))
+            # Sorted by family, then cost: one key when it fits (a plain sort is much faster than lexsort).
+            top_c = int(self.sch_c.max(initial=0)) + 1
+            if top_c * max(1, self.n_fam) < 2 ** 62:
+                order = np.argsort(f * top_c + self.sch_c, kind="stable")
+            else:
+                order = np.lexsort((self.sch_c, f))
             start = np.searchsorted(f[order], f[order])
             rank = np.arange(len(f)) - start
             self.sch_in = np.zeros(len(f), dtype=bool)
@@ -146,20 +162,38 @@ class _Columns:
 
 
 def _scale(prep: C.Prep) -> float:
-    """A power of ten so that integer costs, and their sums, fit in int64 with min-cost flow's headroom.
+    """A power of ten so that integer costs, and the sum of every family's dearest option, stay far below
+    int64's range (and the solver's `_INF`).
 
     At most 10**6 per unit (a millimetre per km). With extreme weights it is coarser: the rounding
     is then accounted for in the bound (`_rounding`).
     """
+    worst = _worst_cost(prep)
+    k = math.floor(math.log10(2.0 ** 58 / (worst * max(1, prep.n_fam))))
+    return 10.0 ** max(-12, min(6, k, _flow_exponent(prep) + 6))
+
+
+def _flow_div(prep: C.Prep, scale: float) -> int:
+    """By how much min-cost flow coarsens the costs at `scale` to stay within its cost range (1: not at all)."""
+    k = round(math.log10(scale))
+    return 10 ** max(0, k - max(-12, min(6, _flow_exponent(prep))))
+
+
+def _worst_cost(prep: C.Prep) -> float:
+    """The dearest option of any family (at least 1)."""
     w = prep.inst.params.weights
     kids = max([sum(c for _, c in sc) for sc in prep.f_schools] or [0])
-    worst = max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
-                 float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
-                 w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
+    return max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
+                float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
+                w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
+
+
+def _flow_exponent(prep: C.Prep) -> int:
+    """The finest power of ten at which min-cost flow accepts the costs."""
+    worst = _worst_cost(prep)
     # Min-cost flow reports BAD_COST_RANGE unless costs times path length times node count fit in int64;
     # an augmenting path alternates between families and hosts, so it has at most 2 n_fam + 1 arcs.
-    k = math.floor(math.log10(2.0 ** 61 / (worst * (2 * prep.n_fam + 1) * (prep.n_fam + prep.n_host + 2))))
-    return 10.0 ** max(-12, min(6, k))
+    return math.floor(math.log10(2.0 ** 61 / (worst * (2 * prep.n_fam + 1) * (prep.n_fam + prep.n_host + 2))))
 
 
 def _rounding(cols: _Columns) -> float:
@@ -198,6 +232,8 @@ def _flow(cols: _Columns, fallback: np.ndarray, active: np.ndarray | None = None
     m = len(cols.pair_fam)
     sink = n_fam + n_host
     used_h = np.unique(cols.pair_host)
+    fine_ac, fine_fb = ac, fallback
+    ac, fallback = _coarse(cols, ac), _coarse(cols, fallback)
     smcf = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([cols.pair_fam, np.arange(n_fam), n_fam + used_h]).astype(np.int32)
     heads = np.concatenate([n_fam + cols.pair_host, np.full(n_fam, sink), np.full(len(used_h), sink)]).astype(np.int32)
@@ -216,14 +252,30 @@ def _flow(cols: _Columns, fallback: np.ndarray, active: np.ndarray | None = None
     sel = np.flatnonzero(fl > 0)
     fam_arc[cols.pair_fam[sel]] = sel
     fb_used = (fam_arc < 0) & (act > 0)
-    return fam_arc, int(ac[sel].sum() + fallback[fb_used].sum())
+    return fam_arc, int(fine_ac[sel].sum() + fine_fb[fb_used].sum())
+
+
+def _coarse(cols: _Columns, x: np.ndarray) -> np.ndarray:
+    """Integer costs as min-cost flow sees them (rounded to a multiple of `flow_div`, in its units)."""
+    if cols.flow_div == 1:
+        return x
+    return np.where(x >= _INF, _INF, (x + cols.flow_div // 2) // cols.flow_div)
+
+
+def _fine(cols: _Columns, x: np.ndarray) -> np.ndarray:
+    """Prices from min-cost flow's units back to the solver's (any price gives a valid bound)."""
+    if cols.flow_div == 1:
+        return x
+    return np.where(x >= _INF // cols.flow_div, _INF, x * cols.flow_div)
 
 
 def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
-                costs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                costs: np.ndarray | None = None, deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Shortest distances to the sink in R's residual graph: fam_dist per family, host_price per host (Bellman-Ford)."""
     n_fam, n_host = cols.n_fam, cols.n_host
-    ac_all = cols.pair_cost if costs is None else costs
+    # In min-cost flow's units, where its answer is optimal, so the residual graph has no negative cycle.
+    ac_all = _coarse(cols, cols.pair_cost if costs is None else costs)
+    fallback = _coarse(cols, fallback)
     assigned = np.zeros(len(cols.pair_fam), dtype=bool)
     assigned[fam_arc[fam_arc >= 0]] = True
     load = np.bincount(cols.pair_host[assigned], minlength=n_host)
@@ -241,6 +293,9 @@ def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
     full_arc = full[ah]
     af, ah, ac = af[full_arc], ah[full_arc], ac[full_arc]
     for _ in range(n_fam + n_host + 2):
+        # Stopped early, the prices are only less useful: any prices give a valid bound.
+        if time.perf_counter() > deadline:
+            break
         if len(uf):
             val = np.minimum(uc + host_price[uh], _INF)
             best = np.minimum.reduceat(val, seg_start)
@@ -254,7 +309,7 @@ def _potentials(cols: _Columns, fallback: np.ndarray, fam_arc: np.ndarray,
         if np.array_equal(new_f, fam_dist) and np.array_equal(new_h, host_price):
             break
         fam_dist, host_price = new_f, new_h
-    return fam_dist, np.maximum(host_price, 0)
+    return _fine(cols, fam_dist), _fine(cols, np.maximum(host_price, 0))
 
 
 def _column_min(cols: _Columns, fallback: np.ndarray, host_price: np.ndarray) -> np.ndarray:
@@ -431,20 +486,24 @@ def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, pro
     act = np.ones(cols.n_fam, dtype=bool) if active is None else active
     while True:
         rounds += 1
+        t_round = time.perf_counter()
         fam_arc, cost = _flow(cols, fallback, act)
-        fam_dist, host_price = _potentials(cols, fallback, fam_arc)
-        if cols.full:
+        fam_dist, host_price = _potentials(cols, fallback, fam_arc, deadline=deadline)
+        # Read the hosts now: pricing below adds pairs and reorders them, so arc indices go stale.
+        fam_host = (np.where(fam_arc >= 0, cols.pair_host[np.maximum(fam_arc, 0)], -1) if len(cols.pair_host)
+                    else np.full(cols.n_fam, -1))
+        if cols.full or time.perf_counter() > deadline:
             added = 0
         else:
             added = _price(cols, np.where(act, fam_dist, -_INF), fallback, host_price)
         _report(progress, frac[0] + (frac[1] - frac[0]) * min(0.9, rounds / 6),
                 f"assignment round {rounds}: {len(cols.pair_fam)} pairs, {added} added", None)
-        if added == 0 or time.perf_counter() > deadline or rounds >= max_rounds:
+        last = time.perf_counter() - t_round
+        # A round that would end past the deadline is not started (the clock only matters at the limit).
+        if added == 0 or time.perf_counter() + last > deadline or rounds >= max_rounds:
             break
     fam_min = _column_min(cols, fallback, host_price)
     lb = int(fam_min[act].sum() - (cols.slots * host_price).sum())
-    fam_host = (np.where(fam_arc >= 0, cols.pair_host[np.maximum(fam_arc, 0)], -1) if len(cols.pair_host)
-                else np.full(cols.n_fam, -1))
     return _Relaxation(fam_host=fam_host, cost=cost, host_price=host_price, fam_min=fam_min, lb=lb,
                        certified=(added == 0 and lb == cost))
 
@@ -474,8 +533,9 @@ def _fallback(cols: _Columns, unit_price: np.ndarray) -> tuple[np.ndarray, np.nd
     return fallback.astype(np.int64), unit
 
 
-def _repair(cols: _Columns, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A feasible solution from R's: overfull multi-family hosts shed families, units filled by value."""
+def _repair(cols: _Columns, fam_host: np.ndarray, unit_hint: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A feasible solution from R's (or the LP's): overfull multi-family hosts shed families; units take
+    the families the hint puts there while they fit, then the others by value."""
     p = cols.p
     fam_host = fam_host.copy()
     sizes = p.f_size
@@ -489,7 +549,13 @@ def _repair(cols: _Columns, fam_host: np.ndarray) -> tuple[np.ndarray, np.ndarra
             load[h] -= sizes[f]
     fam_unit = np.full(cols.n_fam, -1, dtype=np.int64)
     left = p.u_beds.copy()
-    rest = np.flatnonzero(fam_host < 0)
+    if unit_hint is not None:
+        for f in np.flatnonzero((fam_host < 0) & (unit_hint >= 0)).tolist():
+            u = int(unit_hint[f])
+            if left[u] >= sizes[f] and cols.u_int[f, u] < cols.unplaced_int[f]:
+                fam_unit[f] = u
+                left[u] -= sizes[f]
+    rest = np.flatnonzero((fam_host < 0) & (fam_unit < 0))
     if len(rest) and cols.u_int.shape[1]:
         gain = cols.unplaced_int[rest][:, None] - cols.u_int[rest]
         best = gain.max(axis=1)
@@ -564,12 +630,15 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
         bound_int = r.lb
         fam_host = r.fam_host
         fam_unit = np.where(fam_host < 0, fallback_unit, -1)
+        improved = False
         if not _overfull(cols, fam_host, fam_unit):
             value = r.cost
             status = "OPTIMAL" if r.certified else "FEASIBLE"
         else:
+            # Every solution stage 2 keeps has been through the improvement pass already.
             fam_host, fam_unit, value, bound_int, status = _exact_multi(cols, r, end, workers, progress)
-        if status != "OPTIMAL":
+            improved = True
+        if status != "OPTIMAL" and not improved:
             # Whatever stopped the search, no single insertion or simple swap is left undone.
             fam_host, fam_unit = _improve(cols, fam_host, fam_unit, end)
             value = _value(cols, fam_host, fam_unit)
@@ -656,7 +725,8 @@ class _Assignment:
 
 LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
 STAGE_NODES = 400             # branch-and-bound nodes for each quick stage of the exact model
-MIP_PAIRS = 120_000           # the exact model over the pairs within the gap takes at most this many
+STAGES = (0, 16, None)       # pairs per family in the quick stages (0: the LP's own); None: every column within the gap
+MIP_PAIRS = 60_000            # the exact model within the gap is tried only up to this many columns
 
 
 @dataclass
@@ -668,8 +738,10 @@ class _Prices:
     unit: np.ndarray          # per person in a unit's beds
     fam_min: np.ndarray       # per family: least priced cost over every option (hosts, units, unplaced)
     bound: int
-    lp_x: np.ndarray | None   # host-pair values of the last LP (aligned with the restricted pairs)
+    lp_host: np.ndarray | None  # the host of each family the last LP puts (> 0.5) at one, else -1
     fam_value: np.ndarray | None = None   # the LP's value of each family's "exactly one place"
+    lp_unit: np.ndarray | None = None     # the unit of each family the last LP puts (> 0.5) in one
+    lp_support: np.ndarray | None = None  # the last LP's pairs with a positive value, as f * n_host + h
 
 
 def _bound_at(cols: _Columns, slot: np.ndarray, bed: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, int]:
@@ -696,14 +768,24 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: flo
     hosts = np.unique(cols.pair_host)
     multi = hosts[p.h_slots[hosts] >= 2]
     is_multi = np.isin(cols.pair_host, multi)
+    # Two valid strengthenings at hosts taking several families (they cut the LP's typical fractional
+    # sets, such as a family filling the host at 0.75 beside another at 1): a family too big to share
+    # the host counts for all its slots, and families bigger than half its beds exclude each other.
+    size = p.f_size[cols.pair_fam]
+    s_min = int(p.f_size.min(initial=1))
+    slot_coef = np.where(is_multi & (size > p.h_beds[cols.pair_host] - s_min), cols.slots[cols.pair_host], 1)
+    big = np.flatnonzero(is_multi & (2 * size > p.h_beds[cols.pair_host]))
+    n_base = len(hosts) + len(multi) + n_unit
     rows = np.concatenate([np.searchsorted(hosts, cols.pair_host),
                            len(hosts) + np.searchsorted(multi, cols.pair_host[is_multi]),
-                           len(hosts) + len(multi) + uu])
-    col_idx = np.concatenate([np.arange(m), np.flatnonzero(is_multi), m + np.arange(k)])
-    vals = np.concatenate([np.ones(m), p.f_size[cols.pair_fam[is_multi]], p.f_size[uf]]).astype(float)
-    n_ub = len(hosts) + len(multi) + n_unit
+                           len(hosts) + len(multi) + uu,
+                           n_base + np.searchsorted(multi, cols.pair_host[big])])
+    col_idx = np.concatenate([np.arange(m), np.flatnonzero(is_multi), m + np.arange(k), big])
+    vals = np.concatenate([slot_coef, p.f_size[cols.pair_fam[is_multi]], p.f_size[uf], np.ones(len(big))]).astype(float)
+    n_ub = n_base + len(multi)
     a_ub = sparse.csr_matrix((vals, (rows, col_idx)), shape=(n_ub, n_col)) if n_ub else None
-    b_ub = np.concatenate([cols.slots[hosts], p.h_beds[multi], p.u_beds]).astype(float) if n_ub else None
+    b_ub = np.concatenate([cols.slots[hosts], p.h_beds[multi], p.u_beds, np.ones(len(multi))]).astype(float) \
+        if n_ub else None
     left = deadline - time.perf_counter()
     if left <= 0.1:
         return None
@@ -716,12 +798,15 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: flo
     bed = np.zeros(n_host, dtype=np.int64)
     slot[hosts] = np.maximum(0, np.rint(marg[:len(hosts)])).astype(np.int64)
     bed[multi] = np.maximum(0, np.rint(marg[len(hosts):len(hosts) + len(multi)])).astype(np.int64)
-    unit = np.maximum(0, np.rint(marg[len(hosts) + len(multi):])).astype(np.int64)
+    unit = np.maximum(0, np.rint(marg[len(hosts) + len(multi):n_base])).astype(np.int64)
     fam_value = np.rint(res.eqlin.marginals * cols.scale).astype(np.int64)
-    return res.x[:m], slot, bed, unit, fam_value
+    lp_unit = np.full(n_fam, -1, dtype=np.int64)
+    on = res.x[m:m + k] > 0.5
+    lp_unit[uf[on]] = uu[on]
+    return res.x[:m], slot, bed, unit, fam_value, lp_unit
 
 
-def _lp_prices(cols: _Columns, deadline: float, progress, hard_end: float = math.inf) -> _Prices:
+def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
     """Column generation: the restricted LP, then every left-out pair priced, until none would lower it."""
     p = cols.p
     n_fam, n_unit = cols.n_fam, len(p.u_beds)
@@ -740,23 +825,25 @@ def _lp_prices(cols: _Columns, deadline: float, progress, hard_end: float = math
         lp = _restricted_lp(cols, uf, uu, hard_end)
         if lp is None:
             break
-        x, slot, bed, unit, fam_value = lp
+        x, slot, bed, unit, fam_value, lp_unit = lp
         fam_min, bound = _bound_at(cols, slot, bed, unit)
-        if best is None or bound > best.bound:
-            best = _Prices(slot, bed, unit, fam_min, bound, x)
-        best.lp_x = x if len(x) == len(cols.pair_fam) else None
-        best.fam_value = fam_value
-        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: bound {_as_float(cols, bound):.3f}", None)
+        # The LP's whole pairs, read before pricing adds to (and reorders) the restricted set.
+        lp_host = np.full(n_fam, -1, dtype=np.int64)
+        sel = np.flatnonzero(x > 0.5)
+        lp_host[cols.pair_fam[sel]] = cols.pair_host[sel]
+        on = np.flatnonzero(x > 1e-6)
+        best = _Prices(slot, bed, unit, fam_min, max(bound, best.bound if best else bound), lp_host, fam_value, lp_unit,
+                       cols.pair_fam[on] * cols.n_host + cols.pair_host[on])
+        _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}", None)
         added = _price_at(cols, fam_value, slot, bed, tol)
         if n_unit:
             red = np.where(unit_ok & ~in_lp, cols.u_int + unit[None, :] * p.f_size[:, None], _INF)
             new = red < (fam_value - tol)[:, None]
             in_lp |= new
             added += int(new.sum())
-        if added:
-            best.lp_x = None
         _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}: {added} pairs added", None)
-        if not added or time.perf_counter() > deadline:
+        # A work limit (rounds), not the clock: the same input prices the same columns under any load.
+        if not added:
             break
     if best is None:
         z = np.zeros(cols.n_host, dtype=np.int64)
@@ -773,9 +860,9 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
     is optimal for the whole instance.
     """
-    t_start = time.perf_counter()
-    budget = max(0.0, deadline - t_start)
-    pr = _lp_prices(cols, t_start + 0.4 * budget, progress, deadline)
+    # Time is kept back for the repair and improvement that follow, which cannot stop midway.
+    left = max(0.0, deadline - time.perf_counter())
+    pr = _lp_prices(cols, progress, deadline - min(4.0, 0.25 * left))
     lb = pr.bound
     lag = None
     if pr.fam_value is not None:
@@ -783,49 +870,67 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
         if lag is not None:
             lb = max(lb, lag.bound)
     # A first solution: the LP's whole pairs, repaired, then the cheap improvements.
-    if pr.lp_x is not None:
-        fam_host = np.full(cols.n_fam, -1, dtype=np.int64)
-        sel = np.flatnonzero(pr.lp_x > 0.5)
-        fam_host[cols.pair_fam[sel]] = cols.pair_host[sel]
-    else:
-        fam_host = r.fam_host
-    best_h, best_u = _repair(cols, fam_host)
+    fam_host = pr.lp_host if pr.lp_host is not None else r.fam_host
+    best_h, best_u = _repair(cols, fam_host, pr.lp_unit)
     best_h, best_u = _improve(cols, best_h, best_u, deadline)
     ub = _value(cols, best_h, best_u)
     _report(progress, 0.75, f"bound {_as_float(cols, lb):.3f}", _as_float(cols, ub))
+    base = int(cols.unplaced_int.sum())
     if ub <= lb or lag is None:
         return best_h, best_u, ub, min(lb, ub), ("OPTIMAL" if ub <= lb else "FEASIBLE")
     # First each family's nearest pairs (quick, good solutions), then every pair within the gap.
-    for stage, per_family in enumerate((16, 40, None)):
+    for stage, per_family in enumerate(STAGES):
         remaining = deadline - time.perf_counter()
         if remaining < 0.3 or ub <= lb:
             break
         final = per_family is None
         gap = ub - lb
-        complete = _add_within_lagrange(cols, lag, gap, MIP_PAIRS, deadline) if final else False
+        if final:
+            # Every column of the instance within the gap, families without a school counted by class:
+            # solved to the end, that model's optimum is the instance's.
+            mdl = _aggregated_model(cols, lag, gap, best_h, best_u, MIP_PAIRS)
+            if mdl is None:
+                break
+            _report(progress, 0.9, f"exact model on {mdl.n_col} columns within the gap", _as_float(cols, ub))
+            res_a = _solve_aggregated(cols, mdl, ub - base, deadline)
+            if res_a is None:
+                break
+            finished, h3, u3, b3 = res_a
+            if h3 is not None and _value(cols, h3, u3) < ub:
+                best_h, best_u = _improve(cols, h3, u3, deadline)
+                ub = _value(cols, best_h, best_u)
+            if b3 is not None:
+                lb = max(lb, min(base + b3, ub))
+            if finished and h3 is not None:
+                lb = max(lb, min(_value(cols, h3, u3), ub))
+            break
         red, _ = _pair_reduced(cols, lag)
         unit_ok = _unit_reduced(cols, lag) <= gap
-        arcs = np.flatnonzero(red <= gap) if final else _nearest(cols, red, gap, per_family)
+        if per_family == 0:
+            # The pairs the LP uses: nearly a solution already (the LP is tight), so this small model
+            # turns it into a good whole one quickly.
+            if pr.lp_support is None:
+                continue
+            key = cols.pair_fam * cols.n_host + cols.pair_host
+            arcs = np.flatnonzero(np.isin(key, pr.lp_support))
+            unit_ok = None
+        else:
+            arcs = _nearest(cols, red, gap, per_family)
         hint_pos = _arc_lookup(cols, best_h)
         arcs = np.union1d(arcs, hint_pos[hint_pos >= 0])
-        if len(arcs) > MIP_PAIRS:
-            arcs = np.union1d(arcs[np.argsort(red[arcs], kind="stable")[:MIP_PAIRS]], hint_pos[hint_pos >= 0])
-            complete = False
-        on_unit = (best_h < 0) & (best_u >= 0)
-        unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
+        if unit_ok is not None:
+            on_unit = (best_h < 0) & (best_u >= 0)
+            unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
         _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
         # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
         # the clock only guards the time limit.
-        res = _milp(cols, arcs, deadline, unit_ok, node_limit=None if final else STAGE_NODES)
+        res = _milp(cols, arcs, deadline, unit_ok, node_limit=STAGE_NODES)
         if res is None:
             continue
         st, h3, u3, v3, b3 = res
         if v3 < ub:
             best_h, best_u = _improve(cols, h3, u3, deadline)
             ub = _value(cols, best_h, best_u)
-        if final and complete:
-            if b3 is not None:
-                lb = max(lb, min(b3, ub))
     status = "FEASIBLE"
     if ub <= lb:
         status, lb = "OPTIMAL", ub
@@ -840,6 +945,274 @@ def _nearest(cols: _Columns, red: np.ndarray, gap: int, per_family: int) -> np.n
     start = np.searchsorted(cols.pair_fam[o], cols.pair_fam[o])
     sel = o[((np.arange(len(o)) - start) < per_family) & (red[o] <= gap)]
     return np.sort(sel)
+
+
+# --------------------------------------------------------------------------- the exact model within the gap, aggregated
+
+
+@dataclass
+class _AggModel:
+    """The exact model restricted to the columns whose reduced cost is within a gap, with families
+    without a schooled child counted by class, and plain one-family hosts they alone can use counted
+    by host class (members of a class are interchangeable, so counts lose nothing)."""
+
+    n_col: int
+    cost: np.ndarray          # integer, relative to leaving the family unplaced
+    upper: np.ndarray         # column upper bounds
+    a: object                 # sparse rows
+    row_upper: np.ndarray
+    kind: np.ndarray          # 0: x(f,h), 1: y(fc,h), 2: Y(fc,hc), 3: z(f,u), 4: W(fc,u), 5: v(h), a kept
+                              # one-family host counted in its class
+    who: np.ndarray           # family (kinds 0, 3), family class (1, 2, 4), -1 (5)
+    where: np.ndarray         # host (0, 1, 5), host class (2) or unit (3, 4)
+    agg_hosts: list           # per host class: its aggregated hosts (sorted)
+
+
+def _aggregated_model(cols: _Columns, lag: _Lagrange, gap: int, keep_h: np.ndarray, keep_u: np.ndarray,
+                      limit: int) -> _AggModel | None:
+    """Every column of the instance whose reduced cost at the family values is at most `gap` (and the
+    given solution's own places); None when there are more than `limit`."""
+    from scipy import sparse
+
+    p = cols.p
+    size, u = p.f_size, lag.u
+    n_fam, n_host, n_unit = cols.n_fam, cols.n_host, len(p.u_beds)
+    extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
+    sch = cols.sch
+    # Families with a schooled child: their listed pairs within the gap.
+    if len(sch):
+        ex = np.zeros(len(sch), dtype=np.int64)
+        for s_, e in extras.items():
+            sel = size[sch.f] == s_
+            ex[sel] = e[sch.h[sel]]
+        keep = (cols.sch_c - u[sch.f] + ex) <= gap
+        keep |= keep_h[sch.f] == sch.h
+        si = np.flatnonzero(keep)
+    else:
+        si = np.zeros(0, np.int64)
+    if len(si) > limit:
+        return None
+    x_f, x_h, x_c = sch.f[si], sch.h[si], cols.sch_c[si]
+    # Hosts kept one by one: those of the listed pairs, every host taking several families, and
+    # any host the given solution uses; the other one-family hosts are counted per class.
+    single = np.zeros(n_host, dtype=bool)
+    single[x_h] = True
+    single |= cols.slots >= 2
+    single[keep_h[keep_h >= 0]] = True
+    single &= cols.slots >= 1
+    cls = cols.cls
+    kind, who, where, cost, upper = [np.zeros(len(si), np.int64)], [x_f], [x_h], [x_c - cols.unplaced_int[x_f]], \
+        [np.ones(len(si), np.int64)]
+    agg_hosts: list = []
+    n_total = len(si)
+    n_hc = cls.compat.shape[1] if len(cls.fams) else 0
+    one = (cols.slots == 1) & (cls.host_class >= 0) if n_hc else np.zeros(n_host, bool)
+    if len(cls.fams) and n_hc:
+        hc_of = cls.host_class
+        multi_k = np.flatnonzero(single & (cols.slots >= 2) & (hc_of >= 0))
+        hc_multi = hc_of[multi_k]
+        pooled = one & ~single
+        order = np.flatnonzero(pooled)
+        order = order[np.argsort(hc_of[order], kind="stable")]
+        starts = np.searchsorted(hc_of[order], np.arange(n_hc + 1))
+        agg_hosts = [order[starts[c]:starts[c + 1]] for c in range(n_hc)]
+        # One-family hosts kept one by one take part in their class's count through a 0/1 column.
+        k1 = np.flatnonzero(single & one)
+        kind.append(np.full(len(k1), 5, np.int64))
+        who.append(np.full(len(k1), -1, np.int64))
+        where.append(k1)
+        cost.append(np.zeros(len(k1), np.int64))
+        upper.append(np.ones(len(k1), np.int64))
+        n_total += len(k1)
+        one_count = np.bincount(hc_of[one], minlength=n_hc)
+        # Per size, the least extra over each class's one-family hosts bounds the extra of any of them.
+        emin = {}
+        for s_, e in extras.items():
+            m_ = np.full(n_hc, _INF, dtype=np.int64)
+            np.minimum.at(m_, hc_of[one], np.minimum(e[one], _INF))
+            emin[s_] = m_
+        for fc, mem in enumerate(cls.fc_members):
+            if not len(mem):
+                continue
+            n_m = len(mem)
+            s_ = int(size[mem[0]])
+            ex = extras[s_]
+            top = int(u[mem].max())
+            base = int(cols.unplaced_int[mem[0]])
+            lang_row = np.where(cls.nolang[fc], cols.lang_int, 0)
+            kh = keep_h[mem]
+            kh = kh[kh >= 0]
+            # Hosts taking several families, one by one.
+            c_ind = lang_row[hc_multi]
+            ok = cls.compat[fc, hc_multi] & (ex[multi_k] < _INF) & ((c_ind + ex[multi_k] - top <= gap)
+                                                                   | np.isin(multi_k, kh))
+            hs = multi_k[ok]
+            kind.append(np.ones(len(hs), np.int64))
+            who.append(np.full(len(hs), fc, np.int64))
+            where.append(hs)
+            cost.append(c_ind[ok] - base)
+            upper.append(np.minimum(n_m, cols.slots[hs]))
+            # One-family hosts, counted per class.
+            used = np.zeros(n_hc, dtype=bool)
+            used[hc_of[kh[cols.slots[kh] == 1]]] = True
+            hcs = np.flatnonzero(cls.compat[fc] & (one_count > 0) & ((lang_row + emin[s_] - top <= gap) | used))
+            kind.append(np.full(len(hcs), 2, np.int64))
+            who.append(np.full(len(hcs), fc, np.int64))
+            where.append(hcs)
+            cost.append(lang_row[hcs] - base)
+            upper.append(np.minimum(n_m, one_count[hcs]))
+            n_total += len(hs) + len(hcs)
+            if n_total > limit:
+                return None
+    # Units.
+    if n_unit:
+        ured = _unit_reduced(cols, lag)
+        allowed = (cols.u_int < cols.unplaced_int[:, None]) & (ured <= gap)
+        on_unit = (keep_h < 0) & (keep_u >= 0)
+        allowed[np.flatnonzero(on_unit), keep_u[on_unit]] = True
+        sf = np.flatnonzero(p.f_schooled)
+        uf, uu = np.nonzero(allowed[sf])
+        uf = sf[uf]
+        kind.append(np.full(len(uf), 3, np.int64))
+        who.append(uf)
+        where.append(uu)
+        cost.append(cols.u_int[uf, uu] - cols.unplaced_int[uf])
+        upper.append(np.ones(len(uf), np.int64))
+        for fc, mem in enumerate(cls.fc_members if len(cls.fams) else []):
+            if not len(mem):
+                continue
+            uu = np.flatnonzero(allowed[mem].any(axis=0))
+            kind.append(np.full(len(uu), 4, np.int64))
+            who.append(np.full(len(uu), fc, np.int64))
+            where.append(uu)
+            cost.append(cols.u_int[mem[0], uu] - cols.unplaced_int[mem[0]])
+            upper.append(np.full(len(uu), len(mem), np.int64))
+    kind_a, who_a, where_a = np.concatenate(kind), np.concatenate(who), np.concatenate(where)
+    cost_a, upper_a = np.concatenate(cost), np.concatenate(upper)
+    n_col = len(kind_a)
+    if n_col > limit:
+        return None
+    n_fc = len(cls.fc_members) if len(cls.fams) else 0
+    n_hc = cls.compat.shape[1] if len(cls.fams) else 0
+    fam_row = np.full(n_fam, -1, np.int64)
+    sf = np.flatnonzero(p.f_schooled)
+    fam_row[sf] = np.arange(len(sf))
+    r_fc = len(sf)                                  # family-class rows
+    r_slot = r_fc + n_fc                            # host slot rows (hosts kept one by one)
+    host_row = np.full(n_host, -1, np.int64)
+    kept = np.flatnonzero(single)
+    host_row[kept] = np.arange(len(kept))
+    multi = kept[cols.slots[kept] >= 2]
+    multi_row = np.full(n_host, -1, np.int64)
+    r_bed = r_slot + len(kept)
+    multi_row[multi] = r_bed + np.arange(len(multi))
+    r_pool = r_bed + len(multi)
+    r_unit = r_pool + n_hc
+    n_row = r_unit + n_unit
+    col = np.arange(n_col)
+    is_x, is_y, is_pool, is_z, is_w, is_v = (kind_a == k for k in range(6))
+    persons = np.where(is_x | is_z, size[np.where(is_x | is_z, who_a, 0)], 0)
+    if n_fc:
+        fc_size = np.array([size[m[0]] if len(m) else 0 for m in cls.fc_members], dtype=np.int64)
+        persons = np.where(is_y | is_pool | is_w, fc_size[np.where(is_y | is_pool | is_w, who_a, 0)], persons)
+    on_host = is_x | is_y | is_v
+    bed_col = np.zeros(n_col, dtype=bool)
+    hx = np.flatnonzero(is_x | is_y)
+    bed_col[hx] = multi_row[where_a[hx]] >= 0
+    fam_col = ~is_v
+    rows = np.concatenate([
+        np.where(is_x | is_z, fam_row[np.where(is_x | is_z, who_a, 0)], r_fc + who_a)[fam_col],
+        r_slot + host_row[where_a[on_host]],
+        multi_row[where_a[bed_col]],
+        r_pool + where_a[is_pool],
+        r_pool + cls.host_class[where_a[is_v]],
+        r_unit + where_a[is_z | is_w]])
+    cidx = np.concatenate([col[fam_col], col[on_host], col[bed_col], col[is_pool], col[is_v], col[is_z | is_w]])
+    vals = np.concatenate([np.ones(int(fam_col.sum())), np.ones(int(on_host.sum())), persons[bed_col],
+                           np.ones(int(is_pool.sum())), -np.ones(int(is_v.sum())), persons[is_z | is_w]]).astype(float)
+    a = sparse.csr_matrix((vals, (rows, cidx)), shape=(n_row, n_col))
+    fc_count = np.array([len(m) for m in cls.fc_members], dtype=np.int64) if n_fc else np.zeros(0, np.int64)
+    pool_sizes = np.array([len(x) for x in agg_hosts], dtype=np.int64) if n_hc else np.zeros(0, np.int64)
+    row_upper = np.concatenate([np.ones(len(sf)), fc_count, cols.slots[kept], p.h_beds[multi], pool_sizes,
+                                p.u_beds]).astype(float)
+    return _AggModel(n_col, cost_a, upper_a, a, row_upper, kind_a, who_a, where_a, agg_hosts)
+
+
+def _solve_aggregated(cols: _Columns, mdl: _AggModel, cutoff: int, deadline: float):
+    """Solve the aggregated model by HiGHS (SciPy) with the incumbent's value as cutoff; returns
+    (finished, fam_host, fam_unit, bound) with the bound in scaled units relative to everyone unplaced,
+    or None when no solution came back."""
+    import warnings
+
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    left = deadline - time.perf_counter()
+    if left < 0.3:
+        return None
+    if mdl.n_col == 0:
+        return True, np.full(cols.n_fam, -1, dtype=np.int64), np.full(cols.n_fam, -1, dtype=np.int64), 0
+    opts = {"time_limit": left, "mip_rel_gap": 0.0, "presolve": True,
+            # Nothing worse than the incumbent (plus a margin for HiGHS's tolerances) is of use.
+            "objective_bound": (cutoff + 1 + 1e-9 * abs(cutoff)) / cols.scale}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = milp(mdl.cost.astype(float) / cols.scale, integrality=np.ones(mdl.n_col), bounds=Bounds(0, mdl.upper),
+                   constraints=LinearConstraint(mdl.a, -np.inf, mdl.row_upper), options=opts)
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = None
+    if dual is not None and np.isfinite(dual):
+        scaled = dual * cols.scale
+        bound = int(math.floor(scaled - 1e-9 * abs(scaled) - 1))
+    if res.x is None:
+        return res.status == 0, None, None, bound
+    x = np.rint(res.x).astype(np.int64)
+    fam_host = np.full(cols.n_fam, -1, dtype=np.int64)
+    fam_unit = np.full(cols.n_fam, -1, dtype=np.int64)
+    cls = cols.cls
+    queue = {fc: list(m.tolist()) for fc, m in enumerate(cls.fc_members)} if len(cls.fams) else {}
+    pool = [list(h.tolist()) for h in mdl.agg_hosts]
+    for j in np.flatnonzero((x > 0) & (mdl.kind == 5)).tolist():
+        h = int(mdl.where[j])
+        pool[int(cls.host_class[h])].insert(0, h)
+    for j in np.flatnonzero((x > 0) & (mdl.kind != 5)).tolist():
+        k, w, at, n = int(mdl.kind[j]), int(mdl.who[j]), int(mdl.where[j]), int(x[j])
+        if k == 0:
+            fam_host[w] = at
+        elif k == 3:
+            fam_unit[w] = at
+        else:
+            for _ in range(n):
+                f = queue[w].pop(0)
+                if k == 1:
+                    fam_host[f] = at
+                elif k == 2:
+                    fam_host[f] = pool[at].pop(0)
+                else:
+                    fam_unit[f] = at
+    _add_pairs(cols, fam_host)
+    return res.status == 0, fam_host, fam_unit, bound
+
+
+def _add_pairs(cols: _Columns, fam_host: np.ndarray) -> None:
+    """Bring the solution's family–host pairs into the restricted set (the objective is read from it)."""
+    f = np.flatnonzero(fam_host >= 0)
+    h = fam_host[f]
+    have = np.isin(f * cols.n_host + h, cols.pair_fam * cols.n_host + cols.pair_host)
+    f, h = f[~have], h[~have]
+    if not len(f):
+        return
+    real = _float_costs(cols, f, h)
+    c = cols.to_int(real)
+    sch_key = cols.sch.f * cols.n_host + cols.sch.h if len(cols.sch) else np.zeros(0, np.int64)
+    if len(sch_key):
+        cols.sch_in |= np.isin(sch_key, f * cols.n_host + h)
+        o = np.argsort(sch_key, kind="stable")
+        pos = np.searchsorted(sch_key[o], f * cols.n_host + h)
+        found = (pos < len(sch_key)) & (sch_key[o][np.minimum(pos, len(sch_key) - 1)] == f * cols.n_host + h)
+        c[found] = cols.sch_c[o[pos[found]]]
+    cols.add(f, h, c, real)
+    o = np.argsort(cols.pair_fam, kind="stable")
+    cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
 
 
 # --------------------------------------------------------------------------- the improvement pass
@@ -1211,61 +1584,6 @@ def _pair_reduced(cols: _Columns, lag: _Lagrange) -> tuple[np.ndarray, dict[int,
         sel = size[cols.pair_fam] == s_
         red[sel] += ex[cols.pair_host[sel]]
     return red, extras
-
-
-def _add_within_lagrange(cols: _Columns, lag: _Lagrange, gap: int, limit: int, deadline: float = math.inf) -> bool:
-    """Bring in every pair of the instance whose reduced cost is at most `gap`; False when over `limit`."""
-    size = cols.p.f_size
-    extras = {s_: _host_extra(cols, lag, s_) for s_ in np.unique(size).tolist()}
-    sch = cols.sch
-    n_new = 0
-    if len(sch):
-        ex = np.zeros(len(sch), dtype=np.int64)
-        for s_, e in extras.items():
-            sel = size[sch.f] == s_
-            ex[sel] = e[sch.h[sel]]
-        red = cols.sch_c - lag.u[sch.f] + ex
-        idx = np.flatnonzero((~cols.sch_in) & (red <= gap))
-        n_new += len(idx)
-        if len(cols.pair_fam) + n_new > limit:
-            return False
-        if len(idx):
-            cols.sch_in[idx] = True
-            cols.add(sch.f[idx], sch.h[idx], cols.sch_c[idx], sch.cost[idx])
-    cls = cols.cls
-    if not cols.full and len(cls.fams) and cls.compat.shape[1]:
-        w_lang = cols.p.inst.params.weights.no_common_language
-        present = set((cols.pair_fam * cols.n_host + cols.pair_host).tolist())
-        fs, hs, cs = [], [], []
-        mins = {s_: _class_min_price(cols, np.minimum(e, _INF)) for s_, e in extras.items()}
-        for fc, members in enumerate(cls.fc_members):
-            if not len(members):
-                continue
-            if time.perf_counter() > deadline:
-                return False
-            s_ = int(size[members[0]])
-            ex, hmin = extras[s_], mins[s_]
-            top = int(lag.u[members].max())
-            lang = np.where(cls.nolang[fc], cols.lang_int, 0)
-            for c in np.flatnonzero(cls.compat[fc] & (lang + hmin - top <= gap)).tolist():
-                mem = cls.hc_members[c]
-                base = lang[c] + ex[mem]
-                for f in members.tolist():
-                    hit = mem[base - lag.u[f] <= gap]
-                    for h in hit.tolist():
-                        if f * cols.n_host + h not in present:
-                            fs.append(f)
-                            hs.append(h)
-                            cs.append(int(lang[c]))
-                    if len(cols.pair_fam) + len(fs) > limit:
-                        return False
-        if fs:
-            c_arr = np.array(cs, dtype=np.int64)
-            cols.add(np.array(fs, dtype=np.int64), np.array(hs, dtype=np.int64), c_arr,
-                  np.where(c_arr > 0, w_lang, 0.0))
-    o = np.argsort(cols.pair_fam, kind="stable")
-    cols._set(cols.pair_fam[o], cols.pair_host[o], cols.pair_cost[o], cols.pair_real[o])
-    return True
 
 
 def _unit_reduced(cols: _Columns, lag: _Lagrange) -> np.ndarray:

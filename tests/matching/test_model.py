@@ -152,3 +152,27 @@ def test_tiny_time_limit_still_gives_a_valid_solution() -> None:
     assert validate(inst, sol) == []
     assert sol.bound <= sol.objective + 1e-6
     assert sol.status in ("OPTIMAL", "FEASIBLE")
+
+
+def test_relaxation_stopped_while_pricing_still_adds_gives_allowed_pairs(monkeypatch) -> None:
+    # Stopped after one round (as the clock does at city scale), pricing has just added pairs and
+    # reordered them: the hosts returned are still the flow's, each an allowed pair.
+    import numpy as np
+
+    from matching import candidates as C
+
+    inst = generate("small", 4)
+    monkeypatch.setattr(model, "FULL_PAIRS", 0)
+    monkeypatch.setattr(model, "K_SCHOOLED", 1)
+    monkeypatch.setattr(model, "K_NS", 1)
+    prep = C.prepare(inst)
+    cols = model._Columns(prep, model._scale(prep), np.random.default_rng(0))
+    fallback, _ = model._fallback(cols, np.zeros(len(prep.u_beds), dtype=np.int64))
+    before = len(cols.pair_fam)
+    r = model._solve_relaxation(cols, fallback, float("inf"), None, (0.0, 1.0), max_rounds=1)
+    assert len(cols.pair_fam) > before, "pricing added pairs after the flow"
+    allowed = C.all_pairs(prep)
+    keys = set((allowed.f * prep.n_host + allowed.h).tolist())
+    hosted = np.flatnonzero(r.fam_host >= 0)
+    assert len(hosted) > 0
+    assert all(int(f) * prep.n_host + int(r.fam_host[f]) in keys for f in hosted)
