@@ -19,7 +19,7 @@ from ebo.extensions import db
 from ebo.models import Family, HostHousehold, MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind
 from ebo.models.matching import OPEN_STATES
 from ebo.models.types import utcnow
-from ebo.services import audit
+from ebo.services import audit, figures_cache
 from ebo.services.match_instance import Preview, preview_counts
 from ebo.services.unplaced import school_names, unplaced_page
 
@@ -44,18 +44,21 @@ def default_max_school_km() -> float:
 
 def default_families_per_host() -> int:
     """The run form's "families per host": the most any host taking part in matching said they could take."""
-    settings = MunicipalitySettings.get()
-    most = db.session.scalar(
-        sa.select(sa.func.max(HostHousehold.max_families)).where(
-            HostHousehold.matching_clause(today(), settings.reconfirm_months)
+    months, day = MunicipalitySettings.get().reconfirm_months, today()
+
+    def most() -> int:
+        n = db.session.scalar(
+            sa.select(sa.func.max(HostHousehold.max_families)).where(HostHousehold.matching_clause(day, months))
         )
-    )
-    return min(max(int(most or 1), 1), 5)
+        return min(max(int(n or 1), 1), 5)
+
+    return figures_cache.cached("runs.families_per_host", (day, months), most)
 
 
 def preview(max_school_km: float, families_per_host: int) -> Preview:
-    """Who would take part in a run with these parameters (counts only, counted in SQL)."""
-    return preview_counts(today(), MunicipalitySettings.get().reconfirm_months)
+    """Who would take part in a run with these parameters (counts only, counted in SQL, kept a short while)."""
+    months, day = MunicipalitySettings.get().reconfirm_months, today()
+    return figures_cache.cached("runs.preview", (day, months), lambda: preview_counts(day, months))
 
 
 def get_run(run_id: uuid.UUID) -> MatchingRun | None:

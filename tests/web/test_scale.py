@@ -213,3 +213,76 @@ def test_unplaced_families_are_paginated(client, login_as, monkeypatch):
     third = client.get(f"/runs/{run.id}?upage=3").get_data(as_text=True)
     assert refs[4] in third and refs[0] not in third
     assert "7" in third
+
+
+def test_whole_municipality_figures_are_kept_and_dropped_when_this_process_commits_a_change(app, db, monkeypatch):
+    """The dashboard's figures are counted once while fresh; a commit writing hosts drops them at once; a
+    commit writing nothing they count keeps them; they expire after FIGURES_CACHE_SECONDS."""
+    import time as _time
+
+    from ebo.models import HostHousehold
+    from ebo.services import figures_cache, preparedness
+
+    monkeypatch.setitem(app.config, "FIGURES_CACHE_SECONDS", 60)
+    figures_cache.invalidate()
+    make_host(beds=3)
+    _db.session.commit()
+    calls = []
+    real = preparedness._dashboard
+    monkeypatch.setattr(preparedness, "_dashboard", lambda today: calls.append(today) or real(today))
+
+    first = preparedness.dashboard()
+    assert preparedness.dashboard() is first and len(calls) == 1
+    assert first.total.beds_offering == 3
+
+    _db.session.execute(sa.update(HostHousehold).values(beds=5))  # an UPDATE statement, not a flush
+    assert preparedness.dashboard() is first  # not committed: still the kept figures
+    _db.session.commit()
+    second = preparedness.dashboard()
+    assert len(calls) == 2 and second.total.beds_offering == 5
+
+    make_host(beds=2)  # a flush of a new host, then its commit
+    _db.session.commit()
+    assert preparedness.dashboard().total.beds_offering == 7 and len(calls) == 3
+
+    from ebo.models import AuditEvent
+
+    _db.session.add(AuditEvent(action="view_family", object_type="family", object_id="x", actor_role="caseworker"))
+    _db.session.commit()  # nothing the figures count
+    assert len(calls) == 3 and preparedness.dashboard().total.beds_offering == 7 and len(calls) == 3
+
+    later = _time.monotonic() + 61
+    monkeypatch.setattr(figures_cache.time, "monotonic", lambda: later)
+    preparedness.dashboard()
+    assert len(calls) == 4
+
+
+def test_figures_are_counted_by_one_thread_at_a_time(app, db, monkeypatch):
+    """Eight threads asking at once for a figure nobody kept: it is counted once, and all get it."""
+    import threading
+
+    from ebo.services import figures_cache
+
+    monkeypatch.setitem(app.config, "FIGURES_CACHE_SECONDS", 60)
+    figures_cache.invalidate()
+    calls, results = [], []
+    gate = threading.Barrier(8)
+
+    def slow():
+        calls.append(1)
+        import time as _time
+
+        _time.sleep(0.2)
+        return object()
+
+    def ask():
+        with app.app_context():
+            gate.wait()
+            results.append(figures_cache.cached("test.slow", 1, slow))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(results) == 8 and len({id(r) for r in results}) == 1
