@@ -286,3 +286,18 @@ def test_figures_are_counted_by_one_thread_at_a_time(app, db, monkeypatch):
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(results) == 8 and len({id(r) for r in results}) == 1
+
+
+def test_templates_translate_once_per_request_and_still_follow_force_locale(app):
+    """Templates look the translations up once per request (a review page translates hundreds of strings),
+    yet a forced language (an email in the recipient's language) and the way back still apply."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        tpl = app.jinja_env.from_string("{{ _('Approve') }}|{{ ngettext('%(num)d bed', '%(num)d beds', 2) }}")
+        swedish = tpl.render()
+        with force_locale("en"):
+            english = tpl.render()
+        again = tpl.render()
+    assert english == "Approve|2 beds"
+    assert swedish == again and swedish != english and swedish.startswith("Godkänn")

@@ -1,0 +1,30 @@
+"""Surge scale: the indexes the staff pages' queries need.
+
+Revision ID: 0009_scale_indexes
+Revises: 0008_hostside
+Create Date: 2026-12-01 17:10:00
+
+The run review lists a run's proposals grouped by home (host, then unit, then age), with or without a
+state filter: one index for each, so a page is read from the index instead of sorting the run's
+proposals. The second starts with (run_id, state) and replaces ix_proposals_run_id_state.
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0009_scale_indexes"
+down_revision = "0008_hostside"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index("ix_proposals_run_id_home", "proposals", ["run_id", "host_id", "unit_id", "created_at", "id"])
+    op.create_index("ix_proposals_run_id_state_home", "proposals",
+                    ["run_id", "state", "host_id", "unit_id", "created_at", "id"])
+    op.drop_index("ix_proposals_run_id_state", table_name="proposals")
+
+
+def downgrade():
+    op.create_index("ix_proposals_run_id_state", "proposals", ["run_id", "state"])
+    op.drop_index("ix_proposals_run_id_state_home", table_name="proposals")
+    op.drop_index("ix_proposals_run_id_home", table_name="proposals")
