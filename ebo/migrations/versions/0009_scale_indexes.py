@@ -7,6 +7,8 @@ Create Date: 2026-12-01 17:10:00
 The run review lists a run's proposals grouped by home (host, then unit, then age), with or without a
 state filter: one index for each, so a page is read from the index instead of sorting the run's
 proposals. The second starts with (run_id, state) and replaces ix_proposals_run_id_state.
+The accounts list is ordered by role and email, and the audit log's filter lists staff by role: an
+index on (role, email) instead of sorting every host's account.
 """
 from alembic import op
 
@@ -22,9 +24,11 @@ def upgrade():
     op.create_index("ix_proposals_run_id_state_home", "proposals",
                     ["run_id", "state", "host_id", "unit_id", "created_at", "id"])
     op.drop_index("ix_proposals_run_id_state", table_name="proposals")
+    op.create_index("ix_users_role_email", "users", ["role", "email"])
 
 
 def downgrade():
+    op.drop_index("ix_users_role_email", table_name="users")
     op.create_index("ix_proposals_run_id_state", "proposals", ["run_id", "state"])
     op.drop_index("ix_proposals_run_id_state_home", table_name="proposals")
     op.drop_index("ix_proposals_run_id_home", table_name="proposals")
