@@ -338,6 +338,9 @@ def pages(run_id) -> list[tuple[str, str, str]]:
             ("families list", "caseworker", "/families/"),
             ("families search", "caseworker", "SEARCH"),
             ("vetting queue", "coordinator", "/vetting/"),
+            ("hosts list", "coordinator", "/vetting/hosts"),
+            ("hosts list: approved, page 50", "coordinator", "/vetting/hosts?vetting=approved&page=50"),
+            ("hosts search", "coordinator", "HOSTSEARCH"),
             ("hosts' accounts (users)", "admin", "/admin/users"),
             ("audit log", "admin", "/admin/audit"),
             ("host dashboard", "host", "/host/")]
@@ -404,6 +407,10 @@ def measure(args, proc, ids) -> int:
             sessions[role].request("POST", "/families/", {"q": "Kovalenko 1",
                                                           "csrf_token": token.group(1).decode() if token else ""})
             path = "/families/"
+        if path == "HOSTSEARCH":  # the same for the hosts list
+            sessions[role].request("POST", "/vetting/hosts", {"q": "host1", "csrf_token": sessions[role].csrf(
+                "/vetting/hosts")})
+            path = "/vetting/hosts"
         s = sessions[role]
         status, body = s.request("GET", path)  # warm, and make sure the page answers: a fast error proves nothing
         if status != 200:

@@ -75,6 +75,9 @@ def _pages(w) -> list[tuple[str, str]]:
         ("admin", "search:Rana"),
         ("coordinator", "/vetting/"),
         ("coordinator", "/vetting/?status=visited"),
+        ("coordinator", "/vetting/hosts"),
+        ("coordinator", "/vetting/hosts?page=2&vetting=approved"),
+        ("coordinator", "hostsearch:Host"),
         ("admin", "/admin/users"),
         ("admin", "/admin/audit"),
         ("admin", "/admin/audit?page=2"),
@@ -83,9 +86,9 @@ def _pages(w) -> list[tuple[str, str]]:
 
 
 def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
-    from ebo.services import auditlog, placements, review, unplaced
+    from ebo.services import auditlog, host_list, placements, review, unplaced
 
-    for module in (review, unplaced, placements, auditlog):  # page 2 exists with 5 rows as with 50
+    for module in (review, unplaced, placements, auditlog, host_list):  # page 2 exists with 5 rows as with 50
         monkeypatch.setattr(module, "PER_PAGE", 2)
     w = _world(n, make_user)
     clients = {}
@@ -107,6 +110,9 @@ def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
         if url.startswith("search:"):
             client.post("/families/", data={"q": url.split(":", 1)[1]})
             url = "/families/"
+        if url.startswith("hostsearch:"):
+            client.post("/vetting/hosts", data={"q": url.split(":", 1)[1]})
+            url = "/vetting/hosts"
         client.get(url)  # warm: first-request work (settings rows, caches) is not the page's
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
