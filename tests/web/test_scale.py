@@ -307,3 +307,32 @@ def test_templates_translate_once_per_request_and_still_follow_force_locale(app)
         again = tpl.render()
     assert english == "Approve|2 beds"
     assert swedish == again and swedish != english and swedish.startswith("Godkänn")
+
+
+def test_gunicorn_is_started_the_same_threaded_way_in_the_readme_the_guide_the_unit_and_the_benchmark():
+    """One gunicorn command (threaded workers, so a short request is not queued behind slow pages) in the
+    README's production section, the operations guide and the systemd unit; the page benchmark runs it."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "benchmarks"))
+    import bench_pages
+
+    def args(line: str) -> list[str]:
+        words = shlex.split(line.split("  #", 1)[0])
+        words[0] = Path(words[0]).name
+        return words
+
+    readme = (root / "README.md").read_text()
+    in_readme = next(x for x in readme[readme.index("## Production"):].splitlines() if x.startswith("gunicorn "))
+    guide = next(x for x in (root / "docs" / "operations.md").read_text().splitlines() if x.startswith("gunicorn "))
+    unit = next(x for x in (root / "deploy" / "systemd" / "ebo-web.service").read_text().splitlines()
+                if x.startswith("ExecStart="))
+    assert args(in_readme) == args(guide) == args(unit.removeprefix("ExecStart="))
+    words = args(in_readme)
+    assert words[words.index("--worker-class") + 1] == "gthread" and int(words[words.index("--threads") + 1]) > 1
+    bench = bench_pages.readme_gunicorn(8999)
+    assert [Path(bench[0]).name, *bench[1:]] == [*words[:words.index("--bind") + 1], "127.0.0.1:8999",
+                                                  *words[words.index("--bind") + 2:]]
