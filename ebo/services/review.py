@@ -20,6 +20,7 @@ from ebo.models import (
     Family,
     FamilyMember,
     HostHousehold,
+    HousingUnit,
     MatchingRun,
     MunicipalitySettings,
     Proposal,
@@ -227,10 +228,17 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     query = (
         sa.select(Proposal)
         .where(*where)
-        .options(
-            selectinload(Proposal.family).selectinload(Family.members),
-            selectinload(Proposal.host),
-            selectinload(Proposal.unit),
+        .options(  # only the columns a row shows (no contact details are loaded for the review)
+            selectinload(Proposal.family)
+            .load_only(Family.reference, Family.languages, Family.needs_step_free, Family.pet_allergy,
+                       Family.needs_non_smoking, raiseload=True)
+            .selectinload(Family.members)
+            .load_only(FamilyMember.kind, FamilyMember.birth_year, FamilyMember.school_id, FamilyMember.position,
+                       raiseload=True),
+            selectinload(Proposal.host)
+            .load_only(HostHousehold.contact_name, HostHousehold.postal_code, HostHousehold.reference,
+                       raiseload=True),
+            selectinload(Proposal.unit).load_only(HousingUnit.name, raiseload=True),
         )
         .order_by(*REVIEW_ORDER)
     )

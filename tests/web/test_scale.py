@@ -85,11 +85,13 @@ def _pages(w) -> list[tuple[str, str]]:
     ]
 
 
-def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
+def _statement_counts(app, make_user, n: int, monkeypatch, per_page: int) -> dict[str, int]:
     from ebo.services import auditlog, host_list, placements, review, unplaced
 
-    for module in (review, unplaced, placements, auditlog, host_list):  # page 2 exists with 5 rows as with 50
-        monkeypatch.setattr(module, "PER_PAGE", 2)
+    # Page 2 exists with 5 rows as with 50; the pages also show a different number of rows (2 or 5), so a
+    # query per shown row would change the count too.
+    for module in (review, unplaced, placements, auditlog, host_list):
+        monkeypatch.setattr(module, "PER_PAGE", per_page)
     w = _world(n, make_user)
     clients = {}
     for role in ("admin", "coordinator"):
@@ -127,13 +129,14 @@ def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
 
 @pytest.fixture
 def counted(app, db, make_user, monkeypatch):
-    """Statement counts of every staff page with 5 rows of everything, then (fresh data) with 50."""
+    """Statement counts of every staff page with 5 rows of everything and 2 rows a page, then (fresh data)
+    with 50 rows of everything and 5 a page."""
     from tests.conftest import _wipe
 
-    small = _statement_counts(app, make_user, 5, monkeypatch)
+    small = _statement_counts(app, make_user, 5, monkeypatch, per_page=2)
     _db.session.remove()
     _wipe(app)
-    large = _statement_counts(app, make_user, 50, monkeypatch)
+    large = _statement_counts(app, make_user, 50, monkeypatch, per_page=5)
     return small, large
 
 
