@@ -24,6 +24,7 @@ import os
 import random
 import re
 import secrets
+import shlex
 import signal
 import statistics
 import subprocess
@@ -35,6 +36,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +49,9 @@ from ebo import create_app  # noqa: E402
 from ebo.extensions import db  # noqa: E402
 
 PASSWORD = bench_lists.PASSWORD
+STAFF = ("bench-coord@example.org", "bench-cw@example.org", "bench-admin@example.org")
+# Production asks staff for a second factor: the bench's staff are enrolled with this TOTP secret.
+TOTP_SECRET = "EBOBENCHEBOBENCHEBOBENCHEBOBENCH"
 UNPLACED = 3_600
 PROPOSALS = 8_000
 
@@ -149,10 +154,26 @@ def build(url: str, n_families: int, n_hosts: int, seed: int, skip_seed: bool = 
         print(f"run: {n_props} proposals, {len(unplaced)} unplaced; built in {t1 - t0:.0f} s, stored with its "
               f"reasons in {stored_s:.0f} s (worker side, once)", flush=True)
         run_id = run.id
+        enrol_staff()
         with db.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
         db.engine.dispose()
     return {"run_id": run_id}
+
+
+def enrol_staff() -> None:
+    """Give the bench's staff a confirmed second factor (TOTP_SECRET), its last used step forgotten, so each
+    measurement can log in with a fresh code as production requires."""
+    from ebo.models import User
+    from ebo.models.accounts import UserMfa
+    from ebo.models.types import utcnow
+
+    for email in STAFF:
+        user = db.session.scalars(sa.select(User).where(User.email == email)).one()
+        rec = db.session.get(UserMfa, user.id) or UserMfa(user_id=user.id, secret=TOTP_SECRET)
+        rec.secret, rec.confirmed_at, rec.last_step = TOTP_SECRET, rec.confirmed_at or utcnow(), None
+        db.session.add(rec)
+    db.session.commit()
 
 
 def existing(url: str) -> dict:
@@ -162,6 +183,7 @@ def existing(url: str) -> dict:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         run_id = db.session.scalar(sa.select(MatchingRun.id).where(MatchingRun.state == "done"))
+        enrol_staff()
         db.session.remove()
         db.engine.dispose()
     return {"run_id": run_id}
@@ -199,15 +221,25 @@ class Session:
         finally:
             conn.close()
 
-    def login(self, email: str) -> None:
-        """Log in through the form (with its CSRF token)."""
-        _status, body = self.request("GET", "/login")
+    def csrf(self, path: str) -> str:
+        """The CSRF token of the form on `path`."""
+        _status, body = self.request("GET", path)
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
             rb'name="csrf_token" value="([^"]+)"', body)
-        status, _ = self.request("POST", "/login", {"email": email, "password": PASSWORD,
-                                                   "csrf_token": token.group(1).decode() if token else ""})
+        return token.group(1).decode() if token else ""
+
+    def login(self, email: str) -> None:
+        """Log in through the form (with its CSRF token), and for staff with a code of the second factor."""
+        status, body = self.request("POST", "/login", {"email": email, "password": PASSWORD,
+                                                       "csrf_token": self.csrf("/login")})
+        if status == 302 and email in STAFF:
+            code = pyotp.TOTP(TOTP_SECRET).now()
+            status, body = self.request("POST", "/login/code", {"code": code, "csrf_token": self.csrf("/login/code")})
         if status != 302:
-            raise SystemExit(f"login as {email} failed: {status} {_[:300]!r}")
+            raise SystemExit(f"login as {email} failed: {status} {body[:300]!r}")
+        status, body = self.request("GET", "/home")
+        if status != 200:
+            raise SystemExit(f"{email} cannot reach /home after logging in: {status} {body[:300]!r}")
 
 
 def timed(session: Session, path: str) -> tuple[float, bool]:
@@ -237,15 +269,27 @@ def pct(values: list[float], p: float) -> float:
 # --------------------------------------------------------------------------- gunicorn and its workers
 
 
+def readme_gunicorn(port: int) -> list[str]:
+    """The gunicorn command of the README's production section, bound to 127.0.0.1:port instead."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Production"):]
+    line = next(x for x in section.splitlines() if x.startswith("gunicorn "))
+    args = shlex.split(line.split("  #", 1)[0])
+    i = args.index("--bind")
+    args[i + 1] = f"127.0.0.1:{port}"
+    args[0] = str(Path(sys.executable).with_name("gunicorn"))
+    return args
+
+
 def start_gunicorn(url: str, redis_url: str | None, port: int) -> subprocess.Popen:
-    """gunicorn --workers 4 --bind 127.0.0.1:port "ebo:create_app()", production settings."""
+    """gunicorn exactly as the README's production section starts it (loopback port), production settings."""
     env = {**os.environ, "EBO_ENV_NAME": "production", "EBO_SECRET_KEY": secrets.token_urlsafe(48),
            "EBO_DATABASE_URL": url}
     if redis_url:
         env["EBO_REDIS_URL"] = redis_url
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = subprocess.Popen([gunicorn, "--workers", "4", "--bind", f"127.0.0.1:{port}", "ebo:create_app()"],
-                            cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = readme_gunicorn(port)
+    print("server: " + " ".join(shlex.quote(a) for a in [Path(cmd[0]).name, *cmd[1:]]), flush=True)
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(240):
         try:
             if Session(port).request("GET", "/healthz")[0] in (200, 503):
@@ -294,6 +338,9 @@ def pages(run_id) -> list[tuple[str, str, str]]:
             ("families list", "caseworker", "/families/"),
             ("families search", "caseworker", "SEARCH"),
             ("vetting queue", "coordinator", "/vetting/"),
+            ("hosts list", "coordinator", "/vetting/hosts"),
+            ("hosts list: approved, page 50", "coordinator", "/vetting/hosts?vetting=approved&page=50"),
+            ("hosts search", "coordinator", "HOSTSEARCH"),
             ("hosts' accounts (users)", "admin", "/admin/users"),
             ("audit log", "admin", "/admin/audit"),
             ("host dashboard", "host", "/host/")]
@@ -360,8 +407,14 @@ def measure(args, proc, ids) -> int:
             sessions[role].request("POST", "/families/", {"q": "Kovalenko 1",
                                                           "csrf_token": token.group(1).decode() if token else ""})
             path = "/families/"
+        if path == "HOSTSEARCH":  # the same for the hosts list
+            sessions[role].request("POST", "/vetting/hosts", {"q": "host1", "csrf_token": sessions[role].csrf(
+                "/vetting/hosts")})
+            path = "/vetting/hosts"
         s = sessions[role]
-        timed(s, path)  # warm
+        status, body = s.request("GET", path)  # warm, and make sure the page answers: a fast error proves nothing
+        if status != 200:
+            raise SystemExit(f"{name} ({path}) answered {status}: {body[:300]!r}")
         one = [timed(s, path) for _ in range(args.requests)]
         one_ms = [t for t, _ in one]
         errors = sum(1 for _, ok in one if not ok)
@@ -407,7 +460,8 @@ def measure(args, proc, ids) -> int:
 
     load1, load5, _ = os.getloadavg()
     width = max(len(r[0]) for r in rows)
-    print(f"\ndata: {args.families} families, {args.hosts} hosts; gunicorn --workers 4 (production settings), "
+    print(f"\ndata: {args.families} families, {args.hosts} hosts; {' '.join(readme_gunicorn(port)[1:-1])} "
+          "(the README's production command, production settings), "
           f"PostgreSQL; load average {load1:.1f} / {load5:.1f} (2 cores, shared)")
     print(f"\n| {'page':<{width}} | 1 client median ms | 16 clients p50 ms | 16 clients p95 ms | errors | req/s |")
     print(f"|{'-' * (width + 2)}|---:|---:|---:|---:|---:|")

@@ -70,6 +70,9 @@ DEFAULTS: dict = {
     "RUN_HEARTBEAT_SECONDS": 5,  # how often a run's worker renews its heartbeat
     "RUN_STALE_SECONDS": 120,  # a running run whose heartbeat is older is marked failed ("interrupted")
     "RUN_QUEUED_STALE_SECONDS": 900,  # a run no worker took for this long (longer than any run) too
+    # Whole-municipality figures (preparedness dashboard, a run's preview) are kept this long per process;
+    # a commit that changes what they count drops them at once in its own process. 0: always count afresh.
+    "FIGURES_CACHE_SECONDS": 30,
     "TESTING": False,
 }
 

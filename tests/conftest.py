@@ -41,6 +41,7 @@ def base_config(tmp_path_factory, **extra) -> dict:
         "RUNS_MODE": "sync",  # runs execute at once; tests of the thread and RQ modes set their own
         "MATCH_IN_PROCESS": True,
         "REDIS_URL": None,  # tests that need Redis read EBO_REDIS_URL themselves
+        "FIGURES_CACHE_SECONDS": 0,  # every page counts afresh; the cache's own tests turn it on
     }
     cfg.update(extra)
     return cfg

@@ -96,6 +96,9 @@ class HostHousehold(db.Model):
             name="available_order",
         ),
         sa.Index("ix_host_households_vetting_state", "vetting_status", "state"),
+        # The hosts list's order (by name), without and with the vetting filter.
+        sa.Index("ix_host_households_contact_name", "contact_name", "id"),
+        sa.Index("ix_host_households_vetting_name", "vetting_status", "contact_name", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

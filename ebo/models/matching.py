@@ -171,8 +171,11 @@ class Proposal(db.Model):
     __table_args__ = (
         enum_check("state", ProposalState),
         one_of_check("host_id", "unit_id", name="host_xor_unit"),
-        sa.Index("ix_proposals_run_id_state", "run_id", "state"),
-        sa.Index("ix_proposals_run_id_created_at", "run_id", "created_at", "id"),  # the review's order
+        # The review's order (services.review.REVIEW_ORDER), without and with a state filter; the second also
+        # serves the run's counts per state.
+        sa.Index("ix_proposals_run_id_home", "run_id", "host_id", "unit_id", "created_at", "id"),
+        sa.Index("ix_proposals_run_id_state_home", "run_id", "state", "host_id", "unit_id", "created_at", "id"),
+        sa.Index("ix_proposals_run_id_created_at", "run_id", "created_at", "id"),  # a run's proposals by age
         sa.Index("uq_proposals_family_id_live", "family_id", unique=True,
                  sqlite_where=sa.text(LIVE_WHERE), postgresql_where=sa.text(LIVE_WHERE)),
     )

@@ -44,7 +44,10 @@ class User(UserMixin, db.Model):
     """
 
     __tablename__ = "users"
-    __table_args__ = (enum_check("role", Role),)
+    __table_args__ = (
+        enum_check("role", Role),
+        sa.Index("ix_users_role_email", "role", "email"),  # the accounts list's order; staff by role
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)  # personal

@@ -187,9 +187,7 @@ def overview():
     """Figures and charts: persons housed over time, children's school distances, follow-ups due."""
     on = svc.today()
     max_km = MunicipalitySettings.get().default_max_school_km
-    over_time = svc.housed_over_time(on)
-    kids = svc.children_by_distance(max_km)
-    due = svc.due_counts(on)
+    over_time, kids, due = svc.overview_figures(on, max_km)
     housed = charts.step_chart(
         "housed", _("Persons housed in homes and in units"),
         _("Persons housed on the same day of each of the last 12 months; homes drawn solid, units dashed."),

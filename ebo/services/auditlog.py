@@ -70,20 +70,29 @@ def search(f: AuditFilters, page: int = 1):
 
 def actors(events) -> dict:
     """The users behind a page of events, by id (erased users are simply absent)."""
+    # One query even when empty: a page's statements do not depend on which events it shows.
     ids = {e.actor_id for e in events if e.actor_id is not None}
-    if not ids:
-        return {}
     return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
 
 
 def actions() -> list[str]:
-    """The actions present in the log, for the filter."""
-    return list(db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    """The actions present in the log, for the filter.
+
+    Read by skipping from one action to the next along the index on `action` (a recursive query: one
+    index probe per distinct action) rather than a DISTINCT over every event, since the log only grows."""
+    e = AuditEvent
+    found = sa.select(sa.func.min(e.action).label("action")).cte("actions", recursive=True)
+    found = found.union_all(
+        sa.select(sa.select(sa.func.min(e.action)).where(e.action > found.c.action).scalar_subquery())
+        .where(found.c.action.is_not(None)))
+    return list(db.session.scalars(sa.select(found.c.action).where(found.c.action.is_not(None))
+                                   .order_by(found.c.action)))
 
 
 def staff_users():
     """Staff accounts, for the 'by user' filter (ids, never emails, go into the URL)."""
-    return db.session.scalars(sa.select(User).where(User.role != Role.HOST).order_by(User.name, User.email)).all()
+    staff = sorted(r.value for r in Role if r != Role.HOST)  # IN rather than !=: read from the role index
+    return db.session.scalars(sa.select(User).where(User.role.in_(staff)).order_by(User.name, User.email)).all()
 
 
 # --- events in words ----------------------------------------------------------------------------------

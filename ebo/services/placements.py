@@ -40,7 +40,7 @@ from ebo.models import (
 )
 from ebo.models.matching import OPEN_STATES, ProposalState, confirmable_states
 from ebo.models.types import add_months, utcnow
-from ebo.services import audit, capacity, hosts
+from ebo.services import audit, capacity, figures_cache, hosts
 from matching.geo import haversine_km
 
 PER_PAGE = 25
@@ -547,6 +547,13 @@ def export_csv(f: Filters, actor=None, on: dt.date | None = None) -> tuple[str, 
 
 
 # --- overview ------------------------------------------------------------------------------------
+
+
+def overview_figures(on: dt.date, max_km: float) -> tuple[list[tuple[dt.date, int, int]], dict, dict]:
+    """The placements overview's figures: persons housed over the last 12 months, children by school distance,
+    follow-up visits due (over every active placement, so kept a short while: figures_cache)."""
+    return figures_cache.cached("placements.overview", (on, max_km), lambda: (
+        housed_over_time(on), children_by_distance(max_km), due_counts(on)))
 
 
 def housed_on(day: dt.date, rows) -> tuple[int, int]:

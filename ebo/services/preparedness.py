@@ -20,6 +20,7 @@ from ebo.extensions import db
 from ebo.models import HostHousehold as H
 from ebo.models import HousingUnit, MunicipalitySettings
 from ebo.models.types import add_months, start_of_day_utc
+from ebo.services import figures_cache
 from ebo.services.cards import figures as card_figures
 from ebo.services.charts import bar_chart, step_chart
 from ebo.services.prep_charts import stacked_bars
@@ -180,8 +181,13 @@ def _add_group(c: Capacity, r) -> None:
 
 
 def dashboard(today: dt.date | None = None) -> Dashboard:
-    """The Plus 5 % figures for `today`, for the municipality and per postal area."""
+    """The Plus 5 % figures for `today`, for the municipality and per postal area (kept a short while:
+    figures_cache)."""
     today = today or clock.today()
+    return figures_cache.cached("preparedness.dashboard", today, lambda: _dashboard(today))
+
+
+def _dashboard(today: dt.date) -> Dashboard:
     s = MunicipalitySettings.get()
     months = s.reconfirm_months or 12
     # Ready: reconfirmed on or after this moment (as HostHousehold.matching_clause); due: before the second.

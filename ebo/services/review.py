@@ -16,10 +16,20 @@ from sqlalchemy.orm import selectinload
 
 from ebo.clock import today
 from ebo.extensions import db
-from ebo.models import Family, HostHousehold, MatchingRun, MunicipalitySettings, Proposal, ProposalState, RunKind
+from ebo.models import (
+    Family,
+    FamilyMember,
+    HostHousehold,
+    HousingUnit,
+    MatchingRun,
+    MunicipalitySettings,
+    Proposal,
+    ProposalState,
+    RunKind,
+)
 from ebo.models.matching import OPEN_STATES
 from ebo.models.types import utcnow
-from ebo.services import audit
+from ebo.services import audit, figures_cache
 from ebo.services.match_instance import Preview, preview_counts
 from ebo.services.unplaced import school_names, unplaced_page
 
@@ -44,18 +54,21 @@ def default_max_school_km() -> float:
 
 def default_families_per_host() -> int:
     """The run form's "families per host": the most any host taking part in matching said they could take."""
-    settings = MunicipalitySettings.get()
-    most = db.session.scalar(
-        sa.select(sa.func.max(HostHousehold.max_families)).where(
-            HostHousehold.matching_clause(today(), settings.reconfirm_months)
+    months, day = MunicipalitySettings.get().reconfirm_months, today()
+
+    def most() -> int:
+        n = db.session.scalar(
+            sa.select(sa.func.max(HostHousehold.max_families)).where(HostHousehold.matching_clause(day, months))
         )
-    )
-    return min(max(int(most or 1), 1), 5)
+        return min(max(int(n or 1), 1), 5)
+
+    return figures_cache.cached("runs.families_per_host", (day, months), most)
 
 
 def preview(max_school_km: float, families_per_host: int) -> Preview:
-    """Who would take part in a run with these parameters (counts only, counted in SQL)."""
-    return preview_counts(today(), MunicipalitySettings.get().reconfirm_months)
+    """Who would take part in a run with these parameters (counts only, counted in SQL, kept a short while)."""
+    months, day = MunicipalitySettings.get().reconfirm_months, today()
+    return figures_cache.cached("runs.preview", (day, months), lambda: preview_counts(day, months))
 
 
 def get_run(run_id: uuid.UUID) -> MatchingRun | None:
@@ -184,8 +197,9 @@ def state_counts(run: MatchingRun) -> dict[str, int]:
 def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
     """Fill each host row's `same_home`: the sizes of the run's other live proposals to that host."""
     host_ids = {r.proposal.host_id for r in rows if r.proposal.host_id is not None}
+    size = sa.select(sa.func.count()).where(FamilyMember.family_id == Proposal.family_id).scalar_subquery()
     others = db.session.execute(
-        sa.select(Proposal.id, Proposal.host_id, Proposal.family_id)
+        sa.select(Proposal.id, Proposal.host_id, size)
         .where(
             Proposal.run_id == run.id,
             Proposal.host_id.in_(host_ids),
@@ -193,38 +207,43 @@ def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
         )
         .order_by(Proposal.created_at, Proposal.id)
     ).all()
-    sizes = {
-        f.id: f.size
-        for f in db.session.scalars(sa.select(Family).where(Family.id.in_({o.family_id for o in others})))
-    }
     for row in rows:
-        row.same_home = [
-            sizes.get(o.family_id, 0)
-            for o in others
-            if o.host_id == row.proposal.host_id and o.id != row.proposal.id
-        ]
+        row.same_home = [n for pid, host_id, n in others if host_id == row.proposal.host_id and pid != row.proposal.id]
+
+
+# The review's order: one home's families stand together (rows grouped by host, then unit), in order of
+# creation. Served by the indexes ix_proposals_run_id_home and ix_proposals_run_id_state_home.
+REVIEW_ORDER = (Proposal.host_id.asc().nulls_last(), Proposal.unit_id.asc().nulls_last(), Proposal.created_at,
+                Proposal.id)
 
 
 def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_page_no: int = 1) -> Review:
     """The review of a finished run: totals, one page of proposals, one page of the unplaced families and why."""
+    where = [Proposal.run_id == run.id] + ([Proposal.state == state] if state else [])
+    counts = state_counts(run)
+    # Counted from the per-state counts (one GROUP BY over an index), so the page costs the same statements
+    # whichever page is asked for. Past the last page (the last rows left the filter): its last page.
+    total = counts.get(state, 0) if state else sum(counts.values())
+    last = max(1, -(-total // PER_PAGE))
     query = (
         sa.select(Proposal)
-        .where(Proposal.run_id == run.id)
-        .options(
-            selectinload(Proposal.family).selectinload(Family.members),
-            selectinload(Proposal.host),
-            selectinload(Proposal.unit),
+        .where(*where)
+        .options(  # only the columns a row shows (no contact details are loaded for the review)
+            selectinload(Proposal.family)
+            .load_only(Family.reference, Family.languages, Family.needs_step_free, Family.pet_allergy,
+                       Family.needs_non_smoking, raiseload=True)
+            .selectinload(Family.members)
+            .load_only(FamilyMember.kind, FamilyMember.birth_year, FamilyMember.school_id, FamilyMember.position,
+                       raiseload=True),
+            selectinload(Proposal.host)
+            .load_only(HostHousehold.contact_name, HostHousehold.postal_code, HostHousehold.reference,
+                       raiseload=True),
+            selectinload(Proposal.unit).load_only(HousingUnit.name, raiseload=True),
         )
-        # One home's families stand together: rows are grouped by host (and unit), in order of creation.
-        .order_by(Proposal.host_id.is_(None), Proposal.host_id, Proposal.unit_id, Proposal.created_at, Proposal.id)
+        .order_by(*REVIEW_ORDER)
     )
-    if state:
-        query = query.where(Proposal.state == state)
-    # Past the last page (the last rows left the filter): its last page. Counted first, so that the page
-    # costs the same statements whichever page is asked for.
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    last = max(1, -(-total // PER_PAGE))
-    pagination = db.paginate(query, page=min(max(1, page), last), per_page=PER_PAGE, error_out=False)
+    pagination = db.paginate(query, page=min(max(1, page), last), per_page=PER_PAGE, error_out=False, count=False)
+    pagination.total = total
     pagination.items = _rows(list(pagination.items), (run.created_at or utcnow()).year)
     _note_same_home(run, pagination.items)
     totals = dict(run.counts or {})
@@ -235,6 +254,6 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
         )
     )
     return Review(
-        totals=totals, counts=state_counts(run), rows=pagination, unplaced=unplaced_page(run, unplaced_page_no),
+        totals=totals, counts=counts, rows=pagination, unplaced=unplaced_page(run, unplaced_page_no),
         to_send=to_send or 0
     )

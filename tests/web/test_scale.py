@@ -75,6 +75,9 @@ def _pages(w) -> list[tuple[str, str]]:
         ("admin", "search:Rana"),
         ("coordinator", "/vetting/"),
         ("coordinator", "/vetting/?status=visited"),
+        ("coordinator", "/vetting/hosts"),
+        ("coordinator", "/vetting/hosts?page=2&vetting=approved"),
+        ("coordinator", "hostsearch:Host"),
         ("admin", "/admin/users"),
         ("admin", "/admin/audit"),
         ("admin", "/admin/audit?page=2"),
@@ -82,11 +85,13 @@ def _pages(w) -> list[tuple[str, str]]:
     ]
 
 
-def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
-    from ebo.services import auditlog, placements, review, unplaced
+def _statement_counts(app, make_user, n: int, monkeypatch, per_page: int) -> dict[str, int]:
+    from ebo.services import auditlog, host_list, placements, review, unplaced
 
-    for module in (review, unplaced, placements, auditlog):  # page 2 exists with 5 rows as with 50
-        monkeypatch.setattr(module, "PER_PAGE", 2)
+    # Page 2 exists with 5 rows as with 50; the pages also show a different number of rows (2 or 5), so a
+    # query per shown row would change the count too.
+    for module in (review, unplaced, placements, auditlog, host_list):
+        monkeypatch.setattr(module, "PER_PAGE", per_page)
     w = _world(n, make_user)
     clients = {}
     for role in ("admin", "coordinator"):
@@ -107,6 +112,9 @@ def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
         if url.startswith("search:"):
             client.post("/families/", data={"q": url.split(":", 1)[1]})
             url = "/families/"
+        if url.startswith("hostsearch:"):
+            client.post("/vetting/hosts", data={"q": url.split(":", 1)[1]})
+            url = "/vetting/hosts"
         client.get(url)  # warm: first-request work (settings rows, caches) is not the page's
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
@@ -121,13 +129,14 @@ def _statement_counts(app, make_user, n: int, monkeypatch) -> dict[str, int]:
 
 @pytest.fixture
 def counted(app, db, make_user, monkeypatch):
-    """Statement counts of every staff page with 5 rows of everything, then (fresh data) with 50."""
+    """Statement counts of every staff page with 5 rows of everything and 2 rows a page, then (fresh data)
+    with 50 rows of everything and 5 a page."""
     from tests.conftest import _wipe
 
-    small = _statement_counts(app, make_user, 5, monkeypatch)
+    small = _statement_counts(app, make_user, 5, monkeypatch, per_page=2)
     _db.session.remove()
     _wipe(app)
-    large = _statement_counts(app, make_user, 50, monkeypatch)
+    large = _statement_counts(app, make_user, 50, monkeypatch, per_page=5)
     return small, large
 
 
@@ -213,3 +222,120 @@ def test_unplaced_families_are_paginated(client, login_as, monkeypatch):
     third = client.get(f"/runs/{run.id}?upage=3").get_data(as_text=True)
     assert refs[4] in third and refs[0] not in third
     assert "7" in third
+
+
+def test_whole_municipality_figures_are_kept_and_dropped_when_this_process_commits_a_change(app, db, monkeypatch):
+    """The dashboard's figures are counted once while fresh; a commit writing hosts drops them at once; a
+    commit writing nothing they count keeps them; they expire after FIGURES_CACHE_SECONDS."""
+    import time as _time
+
+    from ebo.models import HostHousehold
+    from ebo.services import figures_cache, preparedness
+
+    monkeypatch.setitem(app.config, "FIGURES_CACHE_SECONDS", 60)
+    figures_cache.invalidate()
+    make_host(beds=3)
+    _db.session.commit()
+    calls = []
+    real = preparedness._dashboard
+    monkeypatch.setattr(preparedness, "_dashboard", lambda today: calls.append(today) or real(today))
+
+    first = preparedness.dashboard()
+    assert preparedness.dashboard() is first and len(calls) == 1
+    assert first.total.beds_offering == 3
+
+    _db.session.execute(sa.update(HostHousehold).values(beds=5))  # an UPDATE statement, not a flush
+    assert preparedness.dashboard() is first  # not committed: still the kept figures
+    _db.session.commit()
+    second = preparedness.dashboard()
+    assert len(calls) == 2 and second.total.beds_offering == 5
+
+    make_host(beds=2)  # a flush of a new host, then its commit
+    _db.session.commit()
+    assert preparedness.dashboard().total.beds_offering == 7 and len(calls) == 3
+
+    from ebo.models import AuditEvent
+
+    _db.session.add(AuditEvent(action="view_family", object_type="family", object_id="x", actor_role="caseworker"))
+    _db.session.commit()  # nothing the figures count
+    assert len(calls) == 3 and preparedness.dashboard().total.beds_offering == 7 and len(calls) == 3
+
+    later = _time.monotonic() + 61
+    monkeypatch.setattr(figures_cache.time, "monotonic", lambda: later)
+    preparedness.dashboard()
+    assert len(calls) == 4
+
+
+def test_figures_are_counted_by_one_thread_at_a_time(app, db, monkeypatch):
+    """Eight threads asking at once for a figure nobody kept: it is counted once, and all get it."""
+    import threading
+
+    from ebo.services import figures_cache
+
+    monkeypatch.setitem(app.config, "FIGURES_CACHE_SECONDS", 60)
+    figures_cache.invalidate()
+    calls, results = [], []
+    gate = threading.Barrier(8)
+
+    def slow():
+        calls.append(1)
+        import time as _time
+
+        _time.sleep(0.2)
+        return object()
+
+    def ask():
+        with app.app_context():
+            gate.wait()
+            results.append(figures_cache.cached("test.slow", 1, slow))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(results) == 8 and len({id(r) for r in results}) == 1
+
+
+def test_templates_translate_once_per_request_and_still_follow_force_locale(app):
+    """Templates look the translations up once per request (a review page translates hundreds of strings),
+    yet a forced language (an email in the recipient's language) and the way back still apply."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        tpl = app.jinja_env.from_string("{{ _('Approve') }}|{{ ngettext('%(num)d bed', '%(num)d beds', 2) }}")
+        swedish = tpl.render()
+        with force_locale("en"):
+            english = tpl.render()
+        again = tpl.render()
+    assert english == "Approve|2 beds"
+    assert swedish == again and swedish != english and swedish.startswith("Godkänn")
+
+
+def test_gunicorn_is_started_the_same_threaded_way_in_the_readme_the_guide_the_unit_and_the_benchmark():
+    """One gunicorn command (threaded workers, so a short request is not queued behind slow pages) in the
+    README's production section, the operations guide and the systemd unit; the page benchmark runs it."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "benchmarks"))
+    import bench_pages
+
+    def args(line: str) -> list[str]:
+        words = shlex.split(line.split("  #", 1)[0])
+        words[0] = Path(words[0]).name
+        return words
+
+    readme = (root / "README.md").read_text()
+    in_readme = next(x for x in readme[readme.index("## Production"):].splitlines() if x.startswith("gunicorn "))
+    guide = next(x for x in (root / "docs" / "operations.md").read_text().splitlines() if x.startswith("gunicorn "))
+    unit = next(x for x in (root / "deploy" / "systemd" / "ebo-web.service").read_text().splitlines()
+                if x.startswith("ExecStart="))
+    assert args(in_readme) == args(guide) == args(unit.removeprefix("ExecStart="))
+    words = args(in_readme)
+    assert words[words.index("--worker-class") + 1] == "gthread" and int(words[words.index("--threads") + 1]) > 1
+    bench = bench_pages.readme_gunicorn(8999)
+    assert [Path(bench[0]).name, *bench[1:]] == [*words[:words.index("--bind") + 1], "127.0.0.1:8999",
+                                                  *words[words.index("--bind") + 2:]]
