@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import Flask, current_app, request, url_for
@@ -151,9 +152,17 @@ def format_number_safe(value) -> str:
     return format_decimal(value) if value is not None else "–"
 
 
+@functools.lru_cache(maxsize=16)
+def _number_pattern(pattern: str):
+    """A parsed Babel number pattern (Babel parses the text again on every call otherwise)."""
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
+
+
 def format_km(value) -> str:
     """A distance in kilometres with one decimal in the user's locale ("0,1" in Swedish), or a dash."""
-    return format_decimal(value, format="#,##0.0") if value is not None else "–"
+    return format_decimal(value, format=_number_pattern("#,##0.0")) if value is not None else "–"
 
 
 def format_position(lat, lon) -> str:
