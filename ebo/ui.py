@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
@@ -149,9 +152,17 @@ def format_number_safe(value) -> str:
     return format_decimal(value) if value is not None else "–"
 
 
+@functools.lru_cache(maxsize=16)
+def _number_pattern(pattern: str):
+    """A parsed Babel number pattern (Babel parses the text again on every call otherwise)."""
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
+
+
 def format_km(value) -> str:
     """A distance in kilometres with one decimal in the user's locale ("0,1" in Swedish), or a dash."""
-    return format_decimal(value, format="#,##0.0") if value is not None else "–"
+    return format_decimal(value, format=_number_pattern("#,##0.0")) if value is not None else "–"
 
 
 def format_position(lat, lon) -> str:
@@ -221,12 +232,25 @@ def url_for_safe(endpoint: str, **values) -> str | None:
     return url_for(endpoint, **values)
 
 
+def url_maker(endpoint: str, slot: str, **values):
+    """A function of one value giving `url_for(endpoint, **values, slot=value)`, for a table's rows.
+
+    The URL is built once (with a marker in `slot`) and each row's URL is the marker replaced: a page of
+    25 rows with five links each would otherwise spend a noticeable part of its time building URLs.
+    """
+    marker = str(uuid.UUID(int=0x0E0B0E0B0E0B4E0B8E0B0E0B0E0B0E0B))
+    head, found, tail = url_for(endpoint, **values, **{slot: marker}).partition(marker)
+    if not found:  # pragma: no cover - a converter that changes the value
+        return lambda value: url_for(endpoint, **values, **{slot: value})
+    return lambda value: f"{head}{value}{tail}"
+
+
 def init_app(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
                                  page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
                                  run_quality=run_quality, progress_words=progress_words, action_label=action_label,
-                                 format_position=format_position)
+                                 format_position=format_position, url_maker=url_maker)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
                                  format_number_safe=format_number_safe, format_km=format_km,
                                  format_percent_safe=format_percent_safe, language_list=language_list)

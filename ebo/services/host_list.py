@@ -13,6 +13,9 @@ from ebo.models import HostHousehold, HostState, VettingStatus
 from ebo.references import normalise
 
 PER_PAGE = 25
+# A search's matches are counted up to this many (or to just past the page asked for): a word found in most
+# of 50,000 hosts would otherwise have the database read them all on every page, only to print the number.
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -83,6 +86,14 @@ def hosts_query(f: HostFilters) -> sa.Select:
     if f.no_pets:
         query = query.where(HostHousehold.has_pets.is_(False))
     return query.order_by(HostHousehold.contact_name, HostHousehold.id)
+
+
+def bounded_count(query: sa.Select, page: int) -> tuple[int, bool]:
+    """Rows of `query` counted up to COUNT_CAP or just past `page`: (that count, whether there are more)."""
+    cap = max(COUNT_CAP, page * PER_PAGE + 1)
+    sub = query.order_by(None).with_only_columns(HostHousehold.id).limit(cap + 1).subquery()
+    n = db.session.scalar(sa.select(sa.func.count()).select_from(sub)) or 0
+    return min(n, cap), n > cap
 
 
 # --- the host's answer after a stay ("can you take another family?") ------------------------------------

@@ -220,7 +220,14 @@ REVIEW_ORDER = (Proposal.host_id.asc().nulls_last(), Proposal.unit_id.asc().null
 def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_page_no: int = 1) -> Review:
     """The review of a finished run: totals, one page of proposals, one page of the unplaced families and why."""
     where = [Proposal.run_id == run.id] + ([Proposal.state == state] if state else [])
-    counts = state_counts(run)
+    # The per-state counts and the approved host proposals still to send, in one GROUP BY.
+    to_host = Proposal.host_id.is_not(None)
+    counts, to_send = {}, 0
+    for st, has_host, n in db.session.execute(
+            sa.select(Proposal.state, to_host, sa.func.count()).where(Proposal.run_id == run.id)
+            .group_by(Proposal.state, to_host)).all():
+        counts[st] = counts.get(st, 0) + n
+        to_send += n if st == ProposalState.APPROVED and has_host else 0
     # Counted from the per-state counts (one GROUP BY over an index), so the page costs the same statements
     # whichever page is asked for. Past the last page (the last rows left the filter): its last page.
     total = counts.get(state, 0) if state else sum(counts.values())
@@ -248,12 +255,7 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     _note_same_home(run, pagination.items)
     totals = dict(run.counts or {})
     totals.update(status=run.status, gap=run.gap, objective=run.objective, wall_s=run.wall_s)
-    to_send = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Proposal.run_id == run.id, Proposal.state == ProposalState.APPROVED, Proposal.host_id.is_not(None)
-        )
-    )
     return Review(
         totals=totals, counts=counts, rows=pagination, unplaced=unplaced_page(run, unplaced_page_no),
-        to_send=to_send or 0
+        to_send=to_send
     )

@@ -44,8 +44,12 @@ def hosts():
     f = host_list.HostFilters.from_args(session.get(HOST_SEARCH_KEY, ""), request.args)
     number = request.args.get("page", "1")
     number = min(int(number), 10_000) if number.isdigit() and len(number) < 7 else 1
-    page = db.paginate(host_list.hosts_query(f), page=max(number, 1), per_page=host_list.PER_PAGE, error_out=False)
-    return render_template("vetting/hosts.html", page=page, f=f, vetting_states=tuple(VettingStatus),
+    query, searching = host_list.hosts_query(f), bool(f.q.strip())
+    page = db.paginate(query, page=max(number, 1), per_page=host_list.PER_PAGE, error_out=False, count=not searching)
+    more = False
+    if searching:  # a word found in most hosts: counted only up to host_list.COUNT_CAP
+        page.total, more = host_list.bounded_count(query, page.page)
+    return render_template("vetting/hosts.html", page=page, more=more, f=f, vetting_states=tuple(VettingStatus),
                            another=host_list.another_family_words(page.items),
                            host_states=tuple(HostState), languages=LANGUAGE_CHOICES)
 

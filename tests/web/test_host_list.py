@@ -82,3 +82,32 @@ def test_coordinator_sees_the_hosts_answer_about_another_family(client, login_as
     assert "After a stay: can take another family" in page.split('data-field="another-family">', 1)[1][:200]
     page = client.get(f"/vetting/hosts/{quiet.id}").get_data(as_text=True)
     assert "not asked yet" in page.split('data-field="another-family">', 1)[1][:60]
+
+
+def test_hosts_search_counts_only_up_to_a_cap(client, login_as, db, monkeypatch):
+    """A search matching more hosts than the cap says "more than" and still pages on; below it, the exact count."""
+    from ebo.services import host_list
+
+    monkeypatch.setattr(host_list, "COUNT_CAP", 3)
+    monkeypatch.setattr(host_list, "PER_PAGE", 2)
+    for i in range(7):
+        _host(f"Anna Holm {i}", f"holm{i}", "745 31")
+    _host("Olle Ek", "ek", "123 45")
+    _db.session.commit()
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    client.post("/vetting/hosts", data={"q": "holm"})
+    html = client.get("/vetting/hosts").get_data(as_text=True)
+    assert "More than 3 hosts" in html and "Page 1 of more than 2" in html and 'rel="next"' in html
+    # Past the cap, each page still counts just past itself, so "next" leads on to the last host.
+    html = client.get("/vetting/hosts?page=3").get_data(as_text=True)
+    assert "Anna Holm 4" in html and "Anna Holm 5" in html and 'rel="next"' in html
+    html = client.get("/vetting/hosts?page=4").get_data(as_text=True)
+    assert "Anna Holm 6" in html and 'rel="next"' not in html and "7 hosts" in html
+    client.post("/vetting/hosts", data={"q": "olle"})
+    html = client.get("/vetting/hosts").get_data(as_text=True)
+    assert "1 host" in html and "More than" not in html
+    # Without a search word (filters only) the list gives the exact number, above the cap too.
+    client.post("/vetting/hosts", data={"clear": "1"})
+    html = client.get("/vetting/hosts").get_data(as_text=True)
+    assert "8 hosts" in html and "More than" not in html and "Page 1 of 4" in html
