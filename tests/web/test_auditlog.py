@@ -20,7 +20,7 @@ def _family(db, name="Anna"):
 
 
 def rows(resp):
-    return re.findall(r"<tr>\s*<td>[^<]*\d:\d\d:\d\d", resp.data.decode())
+    return re.findall(r"<tr>\s*<td[^>]*>[^<]*\d:\d\d:\d\d", resp.data.decode())
 
 
 def test_search_by_family_and_by_user(client, make_user, db):
