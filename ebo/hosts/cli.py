@@ -1,4 +1,4 @@
-"""Host commands: send the yearly reconfirmation reminders (run daily from cron or a systemd timer)."""
+"""Host commands, run daily (cron or a systemd timer): reconfirmation reminders, expiry of unanswered proposals."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from flask.cli import with_appcontext
 
 from ebo import clock
 from ebo.extensions import db
+from ebo.services.proposals import expire_overdue
 from ebo.services.reminders import send_reconfirmation_reminders
 
-
-@click.command("send-reminders")
-@click.option(
+today_option = click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
     help="Pretend today is this date (YYYY-MM-DD); for tests and catching up.",
 )
+
+
+@click.command("send-reminders")
+@today_option
 @with_appcontext
 def send_reminders_command(today: dt.datetime | None) -> None:
     """Email every host whose offer needs reconfirmation within 30 days (each reminder once)."""
@@ -38,17 +41,10 @@ def proposals_group() -> None:
 
 
 @proposals_group.command("expire")
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Pretend today is this date (YYYY-MM-DD); for tests and catching up.",
-)
+@today_option
 @with_appcontext
 def expire_proposals_command(today: dt.datetime | None) -> None:
     """Expire the sent proposals whose host did not answer by the deadline (run daily; the pages do it too)."""
-    from ebo.services.proposals import expire_overdue
-
     try:
         n = expire_overdue(today.date() if today else clock.today())
         db.session.commit()
