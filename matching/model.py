@@ -357,25 +357,29 @@ def _class_row(cols: _Columns, fc: int, hmin: np.ndarray) -> np.ndarray:
     return np.where(cls.compat[fc], np.where(cls.nolang[fc], cols.lang_int, 0) + hmin, _INF)
 
 
-def _class_row_min(cols: _Columns, hmin: np.ndarray) -> np.ndarray:
-    """Per family class, the least c + min D over its compatible host classes.
+def _class_row_min(cols: _Columns, hmin: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per family class (or per family class in `rows`), the least c + min D over its compatible host classes.
 
     Most host classes keep a free host (min D = 0), so only the others are looked at column by column;
     the rest is answered by counts of cheap and dear compatible classes taken once.
     """
     cls = cols.cls
-    n_fc, n_hc = cls.compat.shape
+    compat, nolang = cls.compat, cls.nolang
+    cnt_cheap, cnt_dear = cols.cnt_cheap, cols.cnt_dear
+    if rows is not None:
+        compat, nolang, cnt_cheap, cnt_dear = compat[rows], nolang[rows], cnt_cheap[rows], cnt_dear[rows]
+    n_fc, n_hc = compat.shape
     P = np.flatnonzero(hmin > 0)
     if len(P) * 2 > n_hc:
         out = np.full(n_fc, _INF, dtype=np.int64)
         step = max(1, 2_000_000 // max(1, n_hc))
         for a in range(0, n_fc, step):
-            blk = np.where(cls.nolang[a:a + step], cols.lang_int, 0) + hmin[None, :]
-            out[a:a + step] = np.where(cls.compat[a:a + step], blk, _INF).min(axis=1)
+            blk = np.where(nolang[a:a + step], cols.lang_int, 0) + hmin[None, :]
+            out[a:a + step] = np.where(compat[a:a + step], blk, _INF).min(axis=1)
         return out
-    cp, nlp = cls.compat[:, P], cls.nolang[:, P]
-    cheap_left = cols.cnt_cheap - (cp & ~nlp).sum(axis=1)
-    dear_left = cols.cnt_dear - (cp & nlp).sum(axis=1)
+    cp, nlp = compat[:, P], nolang[:, P]
+    cheap_left = cnt_cheap - (cp & ~nlp).sum(axis=1)
+    dear_left = cnt_dear - (cp & nlp).sum(axis=1)
     base = np.where(cheap_left > 0, 0, np.where(dear_left > 0, cols.lang_int, _INF)).astype(np.int64)
     if len(P):
         pm = np.where(cp, np.where(nlp, cols.lang_int, 0) + hmin[P][None, :], _INF).min(axis=1)
@@ -435,7 +439,10 @@ def _price_ns(cols: _Columns, u: np.ndarray, host_price: np.ndarray, fams: np.nd
     cls = cols.cls
     added = 0
     hmin = _class_min_price(cols, host_price)
-    mfc = _class_row_min(cols, hmin)
+    # Only the classes of `fams` (one family size at a time when beds are priced) are looked at.
+    fcs = np.unique(cols.fc_of[fams])
+    mfc = np.full(cls.compat.shape[0], _INF, dtype=np.int64)
+    mfc[fcs] = _class_row_min(cols, hmin, fcs if len(fcs) < cls.compat.shape[0] else None)
     viol = fams[u[fams] > mfc[cols.fc_of[fams]]]
     w_lang = cols.p.inst.params.weights.no_common_language
     mine = np.isin(cols.pair_fam, viol)
@@ -635,9 +642,17 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
             value = r.cost
             status = "OPTIMAL" if r.certified else "FEASIBLE"
         else:
+            # Stage 2 starts from each family's few best pairs at R's prices: the LP over R's whole
+            # restricted set takes far longer at city scale, and pricing brings in what it lacks.
+            _lp_start(cols, r)
             # Every solution stage 2 keeps has been through the improvement pass already.
             fam_host, fam_unit, value, bound_int, status = _exact_multi(cols, r, end, workers, progress)
             improved = True
+            # R's bound holds for the whole instance too.
+            if r.lb > bound_int:
+                bound_int = min(r.lb, value)
+                if value <= bound_int:
+                    status = "OPTIMAL"
         if status != "OPTIMAL" and not improved:
             # Whatever stopped the search, no single insertion or simple swap is left undone.
             fam_host, fam_unit = _improve(cols, fam_host, fam_unit, end)
@@ -646,6 +661,33 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
                 status, bound_int = "OPTIMAL", value
     _report(progress, 0.95, "writing the solution", None)
     return _assemble(inst, cols, fam_host, fam_unit, value, bound_int, status, t0)
+
+
+LP_START = 6                 # pairs per family stage 2's LP starts with (at scale), besides R's own
+
+
+def _lp_start(cols: _Columns, r: _Relaxation) -> None:
+    """Shrink the restricted set to each family's LP_START pairs of least reduced cost at R's prices, and
+    the pairs R's answer uses (nothing is lost: pricing brings back whatever the LP needs)."""
+    if cols.full:
+        return
+    red = cols.pair_cost + r.host_price[cols.pair_host] - r.fam_min[cols.pair_fam]
+    tie = np.random.default_rng(7).random(len(red))
+    o = np.lexsort((tie, red, cols.pair_fam))
+    start = np.searchsorted(cols.pair_fam[o], cols.pair_fam[o])
+    keep = o[(np.arange(len(o)) - start) < LP_START]
+    pos = _arc_lookup(cols, r.fam_host)
+    keep = np.union1d(keep, pos[pos >= 0])
+    cols._set(cols.pair_fam[keep], cols.pair_host[keep], cols.pair_cost[keep], cols.pair_real[keep])
+    if len(cols.sch):
+        sch_key = cols.sch.f * cols.n_host + cols.sch.h
+        want = cols.pair_fam * cols.n_host + cols.pair_host
+        if len(sch_key) < 2 or bool((sch_key[1:] > sch_key[:-1]).all()):
+            pos = np.minimum(np.searchsorted(sch_key, want), len(sch_key) - 1)
+            cols.sch_in[:] = False
+            cols.sch_in[pos[sch_key[pos] == want]] = True
+        else:
+            cols.sch_in = np.isin(sch_key, want)
 
 
 def _as_float(cols: _Columns, v: int) -> float:
@@ -806,6 +848,124 @@ def _restricted_lp(cols: _Columns, uf: np.ndarray, uu: np.ndarray, deadline: flo
     return res.x[:m], slot, bed, unit, fam_value, lp_unit
 
 
+class _IncrementalLP:
+    """The LP relaxation of the whole model (with the two strengthening rows of `_restricted_lp`) on a
+    growing set of columns, each solve starting from the last basis (HiGHS, SciPy's own copy).
+
+    Rows: one per family (= 1), one slot row per host, a bed row and an exclusion row per host taking
+    several families, one bed row per unit. Columns: every family's "unplaced", then pairs and unit
+    places as they are added. Re-solving after new columns takes a few simplex steps, not a cold start.
+    """
+
+    def __init__(self, cols: _Columns):
+        from scipy.optimize._highspy import _core
+
+        self.core, self.cols = _core, cols
+        p = cols.p
+        n_fam, n_host, n_unit = cols.n_fam, cols.n_host, len(p.u_beds)
+        self.h = _core._Highs()
+        for k, v in (("output_flag", False), ("presolve", "on"), ("solver", "simplex"), ("threads", 1),
+                     ("random_seed", 0)):
+            self.h.setOptionValue(k, v)
+        self.multi = np.flatnonzero(cols.slots >= 2)
+        n_multi = len(self.multi)
+        self.bed_row = np.full(n_host, -1, dtype=np.int64)
+        self.bed_row[self.multi] = n_fam + n_host + np.arange(n_multi)
+        self.big_row = np.full(n_host, -1, dtype=np.int64)
+        self.big_row[self.multi] = n_fam + n_host + n_multi + np.arange(n_multi)
+        self.unit_row0 = n_fam + n_host + 2 * n_multi
+        n_row = self.unit_row0 + n_unit
+        inf = _core.kHighsInf
+        lower = np.concatenate([np.ones(n_fam), np.full(n_row - n_fam, -inf)])
+        upper = np.concatenate([np.ones(n_fam), cols.slots, p.h_beds[self.multi], np.ones(n_multi),
+                                p.u_beds]).astype(float)
+        self.h.addRows(n_row, lower, upper, 0, np.zeros(n_row, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        self.s_min = int(p.f_size.min(initial=1))
+        self.kind: list[np.ndarray] = []     # 0: unplaced, 1: pair, 2: unit place
+        self.who: list[np.ndarray] = []
+        self.at: list[np.ndarray] = []
+        self.keys = np.zeros(0, dtype=np.int64)   # sorted f * n_host + h of the pairs in the LP
+        f = np.arange(n_fam)
+        self._add(np.zeros(n_fam, np.int64), f, np.full(n_fam, -1), cols.unplaced_int, f, f,
+                  np.ones(n_fam))
+
+    def _add(self, kind, who, at, cost_int, col, row, val) -> None:
+        """Columns given by their entries (col: index among the new ones, sorted; row, val)."""
+        n = len(kind)
+        if not n:
+            return
+        starts = np.searchsorted(col, np.arange(n)).astype(np.int32)
+        inf = self.core.kHighsInf
+        self.h.addCols(n, np.asarray(cost_int, dtype=float) / self.cols.scale, np.zeros(n), np.full(n, inf),
+                       len(row), starts, np.asarray(row, dtype=np.int32), np.asarray(val, dtype=float))
+        self.kind.append(np.asarray(kind, np.int64))
+        self.who.append(np.asarray(who, np.int64))
+        self.at.append(np.asarray(at, np.int64))
+
+    def add_pairs(self, f: np.ndarray, h: np.ndarray, c: np.ndarray) -> int:
+        """Add the pairs not in the LP yet; returns how many were new."""
+        cols, p = self.cols, self.cols.p
+        key = f * cols.n_host + h
+        key, first = np.unique(key, return_index=True)
+        new = ~np.isin(key, self.keys, assume_unique=True)
+        sel = first[new]
+        if not len(sel):
+            return 0
+        f, h, c = f[sel], h[sel], c[sel]
+        self.keys = np.union1d(self.keys, key[new])
+        n = len(f)
+        size = p.f_size[f]
+        multi = self.bed_row[h] >= 0
+        slot_coef = np.where(multi & (size > p.h_beds[h] - self.s_min), cols.slots[h], 1)
+        big = multi & (2 * size > p.h_beds[h])
+        i = np.arange(n)
+        col = np.concatenate([i, i, i[multi], i[big]])
+        row = np.concatenate([f, cols.n_fam + h, self.bed_row[h[multi]], self.big_row[h[big]]])
+        val = np.concatenate([np.ones(n), slot_coef, size[multi], np.ones(int(big.sum()))])
+        o = np.argsort(col, kind="stable")
+        self._add(np.ones(n, np.int64), f, h, c, col[o], row[o], val[o])
+        return n
+
+    def add_units(self, f: np.ndarray, u: np.ndarray) -> None:
+        """Add unit places (family f[i] in unit u[i])."""
+        cols = self.cols
+        n = len(f)
+        i = np.arange(n)
+        col = np.concatenate([i, i])
+        row = np.concatenate([f, self.unit_row0 + u])
+        val = np.concatenate([np.ones(n), cols.p.f_size[f]]).astype(float)
+        o = np.argsort(col, kind="stable")
+        self._add(np.full(n, 2, np.int64), f, u, cols.u_int[f, u], col[o], row[o], val[o])
+
+    def solve(self, deadline: float):
+        """Re-solve; the same tuple as `_restricted_lp` but with the LP's pairs listed: (pair_f, pair_h,
+        x, slot, bed, unit, fam_value, lp_unit), or None when it did not finish."""
+        left = deadline - time.perf_counter()
+        if left <= 0.1:
+            return None
+        # HiGHS counts its time limit from the object's first run, over every run since.
+        self.h.setOptionValue("time_limit", float(min(self.h.getRunTime() + left, 1e9)))
+        self.h.run()
+        if self.h.getModelStatus() != self.core.HighsModelStatus.kOptimal:
+            return None
+        cols = self.cols
+        n_fam, n_host = cols.n_fam, cols.n_host
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value)
+        dual = np.asarray(sol.row_dual) * cols.scale
+        kind, who, at = np.concatenate(self.kind), np.concatenate(self.who), np.concatenate(self.at)
+        pair = kind == 1
+        slot = np.maximum(0, np.rint(-dual[n_fam:n_fam + n_host])).astype(np.int64)
+        bed = np.zeros(n_host, dtype=np.int64)
+        bed[self.multi] = np.maximum(0, np.rint(-dual[self.bed_row[self.multi]])).astype(np.int64)
+        unit = np.maximum(0, np.rint(-dual[self.unit_row0:])).astype(np.int64)
+        fam_value = np.rint(dual[:n_fam]).astype(np.int64)
+        lp_unit = np.full(n_fam, -1, dtype=np.int64)
+        on = (kind == 2) & (x > 0.5)
+        lp_unit[who[on]] = at[on]
+        return who[pair], at[pair], x[pair], slot, bed, unit, fam_value, lp_unit
+
+
 def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
     """Column generation: the restricted LP, then every left-out pair priced, until none would lower it."""
     p = cols.p
@@ -819,21 +979,39 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
         in_lp[rows, first.ravel()] = True
         in_lp &= unit_ok
     tol = max(1, int(1e-7 * float(cols.unplaced_int.max(initial=0))))
-    best: _Prices | None = None
+    try:
+        inc: _IncrementalLP | None = _IncrementalLP(cols)
+    except ImportError:  # SciPy before 1.15 has no HiGHS object of its own: a cold LP every round
+        inc = None
+    in_inc = np.zeros_like(in_lp)
+    last = None
     for rnd in range(LP_ROUNDS):
-        uf, uu = np.nonzero(in_lp)
-        lp = _restricted_lp(cols, uf, uu, hard_end)
-        if lp is None:
-            break
-        x, slot, bed, unit, fam_value, lp_unit = lp
-        fam_min, bound = _bound_at(cols, slot, bed, unit)
+        if inc is not None:
+            inc.add_pairs(cols.pair_fam, cols.pair_host, cols.pair_cost)
+            uf, uu = np.nonzero(in_lp & ~in_inc)
+            inc.add_units(uf, uu)
+            in_inc |= in_lp
+            lp = inc.solve(hard_end)
+            if lp is None:
+                break
+            # New columns leave the last basis primal feasible: the primal simplex goes on from it
+            # (presolve helps the first, cold solve, but would throw the basis away).
+            inc.h.setOptionValue("simplex_strategy", 4)
+            inc.h.setOptionValue("presolve", "off")
+            pf, ph, x, slot, bed, unit, fam_value, lp_unit = lp
+        else:
+            uf, uu = np.nonzero(in_lp)
+            lp = _restricted_lp(cols, uf, uu, hard_end)
+            if lp is None:
+                break
+            x, slot, bed, unit, fam_value, lp_unit = lp
+            pf, ph = cols.pair_fam, cols.pair_host
         # The LP's whole pairs, read before pricing adds to (and reorders) the restricted set.
         lp_host = np.full(n_fam, -1, dtype=np.int64)
         sel = np.flatnonzero(x > 0.5)
-        lp_host[cols.pair_fam[sel]] = cols.pair_host[sel]
+        lp_host[pf[sel]] = ph[sel]
         on = np.flatnonzero(x > 1e-6)
-        best = _Prices(slot, bed, unit, fam_min, max(bound, best.bound if best else bound), lp_host, fam_value, lp_unit,
-                       cols.pair_fam[on] * cols.n_host + cols.pair_host[on])
+        last = (slot, bed, unit, lp_host, fam_value, lp_unit, pf[on] * cols.n_host + ph[on])
         _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}", None)
         added = _price_at(cols, fam_value, slot, bed, tol)
         if n_unit:
@@ -845,11 +1023,15 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
         # A work limit (rounds), not the clock: the same input prices the same columns under any load.
         if not added:
             break
-    if best is None:
+    if last is None:
         z = np.zeros(cols.n_host, dtype=np.int64)
         fam_min, bound = _bound_at(cols, z, z, np.zeros(n_unit, dtype=np.int64))
-        best = _Prices(z, z, np.zeros(n_unit, dtype=np.int64), fam_min, bound, None)
-    return best
+        return _Prices(z, z, np.zeros(n_unit, dtype=np.int64), fam_min, bound, None)
+    slot, bed, unit, lp_host, fam_value, lp_unit, support = last
+    # The bound at the last prices only, and only below scale: at city scale it takes seconds, and the
+    # bound with whole choices at the family values (`_family_lagrange`) is the one that counts.
+    fam_min, bound = _bound_at(cols, slot, bed, unit) if cols.full else (fam_value, 0)
+    return _Prices(slot, bed, unit, fam_min, bound, lp_host, fam_value, lp_unit, support)
 
 
 def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, progress):
@@ -922,6 +1104,9 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
             on_unit = (best_h < 0) & (best_u >= 0)
             unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
         _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
+        if len(arcs) > MIP_PAIRS:
+            # HiGHS may overrun its time limit on a model this size (seen at city scale: by 30 s).
+            continue
         # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
         # the clock only guards the time limit.
         res = _milp(cols, arcs, deadline, unit_ok, node_limit=STAGE_NODES)
