@@ -484,10 +484,14 @@ def _price_ns(cols: _Columns, u: np.ndarray, host_price: np.ndarray, fams: np.nd
 
 
 def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, progress, frac: tuple[float, float],
-             active: np.ndarray | None = None, max_rounds: int = 10_000) -> _Relaxation:
+             active: np.ndarray | None = None, max_rounds: int = 10_000,
+             fallback_unit: np.ndarray | None = None) -> _Relaxation:
     """R to optimality by pricing (or until the deadline), with its bound for the whole instance.
 
     Families not `active` (already placed in units) take no part; the bound then leaves them out.
+    Given `fallback_unit` (each family's unit when it has no host), pricing stops early once R's answer
+    overfills beds and a round adds fewer than 1 % more pairs: stage 2 follows anyway, and its own
+    pricing brings in what is missing.
     """
     rounds = 0
     act = np.ones(cols.n_fam, dtype=bool) if active is None else active
@@ -508,6 +512,10 @@ def _solve_relaxation(cols: _Columns, fallback: np.ndarray, deadline: float, pro
         last = time.perf_counter() - t_round
         # A round that would end past the deadline is not started (the clock only matters at the limit).
         if added == 0 or time.perf_counter() + last > deadline or rounds >= max_rounds:
+            break
+        # A count, not the clock: the same input stops after the same round under any load.
+        if (fallback_unit is not None and rounds >= 2 and added * 100 < len(cols.pair_fam)
+                and _overfull(cols, fam_host, np.where(fam_host < 0, fallback_unit, -1))):
             break
     fam_min = _column_min(cols, fallback, host_price)
     lb = int(fam_min[act].sum() - (cols.slots * host_price).sum())
@@ -631,9 +639,10 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
     else:
         unit_price = np.zeros(len(prep.u_beds), dtype=np.int64)
         fallback, fallback_unit = _fallback(cols, unit_price)
-        # A little time is kept back for writing the solution and the reasons.
-        end = deadline - min(2.0, 0.05 * time_limit_s)
-        r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5))
+        # A little time is kept back for writing the solution and the reasons, and for what the
+        # process does around the solve (reading the instance, writing the answer: 2-3 s at city scale).
+        end = deadline - min(3.0, 0.05 * time_limit_s)
+        r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5), fallback_unit=fallback_unit)
         bound_int = r.lb
         fam_host = r.fam_host
         fam_unit = np.where(fam_host < 0, fallback_unit, -1)
@@ -1042,9 +1051,10 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
     is optimal for the whole instance.
     """
-    # Time is kept back for the repair and improvement that follow, which cannot stop midway.
+    # Time is kept back for the bound with whole choices, the repair and the improvement that follow
+    # (at city scale 5-8 s); the last two cannot stop midway.
     left = max(0.0, deadline - time.perf_counter())
-    pr = _lp_prices(cols, progress, deadline - min(4.0, 0.25 * left))
+    pr = _lp_prices(cols, progress, deadline - min(8.0, 0.25 * left))
     lb = pr.bound
     lag = None
     if pr.fam_value is not None:
@@ -1103,10 +1113,10 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
         if unit_ok is not None:
             on_unit = (best_h < 0) & (best_u >= 0)
             unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
-        _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
         if len(arcs) > MIP_PAIRS:
             # HiGHS may overrun its time limit on a model this size (seen at city scale: by 30 s).
             continue
+        _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
         # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
         # the clock only guards the time limit.
         res = _milp(cols, arcs, deadline, unit_ok, node_limit=STAGE_NODES)
