@@ -642,7 +642,8 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
         # A little time is kept back for writing the solution and the reasons, and for what the
         # process does around the solve (reading the instance, writing the answer: 2-3 s at city scale).
         end = deadline - min(3.0, 0.05 * time_limit_s)
-        r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5), fallback_unit=fallback_unit)
+        r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5),
+                              fallback_unit=fallback_unit if _at_scale(cols) else None)
         bound_int = r.lb
         fam_host = r.fam_host
         fam_unit = np.where(fam_host < 0, fallback_unit, -1)
@@ -673,12 +674,19 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
 
 
 LP_START = 6                 # pairs per family stage 2's LP starts with (at scale), besides R's own
+LARGE_PAIRS = 20_000_000     # "at scale": more pairs than this in the instance (city: 209 million, mid: 2 million)
+
+
+def _at_scale(cols: _Columns) -> bool:
+    """Whether the instance is large enough for the city path: stage 2 starts from few pairs, its LP is
+    re-solved from the last basis, and R stops pricing early once beds are overfull."""
+    return len(cols.sch) + cols.ns_count > LARGE_PAIRS
 
 
 def _lp_start(cols: _Columns, r: _Relaxation) -> None:
     """Shrink the restricted set to each family's LP_START pairs of least reduced cost at R's prices, and
     the pairs R's answer uses (nothing is lost: pricing brings back whatever the LP needs)."""
-    if cols.full:
+    if cols.full or not _at_scale(cols):
         return
     red = cols.pair_cost + r.host_price[cols.pair_host] - r.fam_min[cols.pair_fam]
     tie = np.random.default_rng(7).random(len(red))
@@ -988,12 +996,15 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
         in_lp[rows, first.ravel()] = True
         in_lp &= unit_ok
     tol = max(1, int(1e-7 * float(cols.unplaced_int.max(initial=0))))
-    try:
-        inc: _IncrementalLP | None = _IncrementalLP(cols)
-    except ImportError:  # SciPy before 1.15 has no HiGHS object of its own: a cold LP every round
-        inc = None
+    inc: _IncrementalLP | None = None
+    if _at_scale(cols):
+        try:
+            inc = _IncrementalLP(cols)
+        except ImportError:  # SciPy before 1.15 has no HiGHS object of its own: a cold LP every round
+            inc = None
     in_inc = np.zeros_like(in_lp)
     last = None
+    best_bound: int | None = None
     for rnd in range(LP_ROUNDS):
         if inc is not None:
             inc.add_pairs(cols.pair_fam, cols.pair_host, cols.pair_cost)
@@ -1021,6 +1032,10 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
         lp_host[pf[sel]] = ph[sel]
         on = np.flatnonzero(x > 1e-6)
         last = (slot, bed, unit, lp_host, fam_value, lp_unit, pf[on] * cols.n_host + ph[on])
+        if inc is None:
+            # Below scale the bound is cheap: the best over the rounds is kept.
+            fam_min, bound = _bound_at(cols, slot, bed, unit)
+            best_bound = bound if best_bound is None else max(bound, best_bound)
         _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}", None)
         added = _price_at(cols, fam_value, slot, bed, tol)
         if n_unit:
@@ -1037,10 +1052,11 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
         fam_min, bound = _bound_at(cols, z, z, np.zeros(n_unit, dtype=np.int64))
         return _Prices(z, z, np.zeros(n_unit, dtype=np.int64), fam_min, bound, None)
     slot, bed, unit, lp_host, fam_value, lp_unit, support = last
-    # The bound at the last prices only, and only below scale: at city scale it takes seconds, and the
-    # bound with whole choices at the family values (`_family_lagrange`) is the one that counts.
-    fam_min, bound = _bound_at(cols, slot, bed, unit) if cols.full else (fam_value, 0)
-    return _Prices(slot, bed, unit, fam_min, bound, lp_host, fam_value, lp_unit, support)
+    if best_bound is None:
+        # At scale each evaluation takes seconds, and the bound with whole choices at the family values
+        # (`_family_lagrange`) is the one that counts: this one is left at 0 (all costs are >= 0).
+        fam_min, best_bound = fam_value, 0
+    return _Prices(slot, bed, unit, fam_min, best_bound, lp_host, fam_value, lp_unit, support)
 
 
 def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, progress):
