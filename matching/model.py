@@ -673,7 +673,7 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
     return _assemble(inst, cols, fam_host, fam_unit, value, bound_int, status, t0)
 
 
-LP_START = 6                 # pairs per family stage 2's LP starts with (at scale), besides R's own
+LP_START = 2                 # pairs per family stage 2's LP starts with (at scale), besides R's own
 LARGE_PAIRS = 20_000_000     # "at scale": more pairs than this in the instance (city: 209 million, mid: 2 million)
 
 
