@@ -1037,6 +1037,8 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
             fam_min, bound = _bound_at(cols, slot, bed, unit)
             best_bound = bound if best_bound is None else max(bound, best_bound)
         _report(progress, 0.5 + 0.02 * min(10, rnd), f"LP round {rnd + 1}", None)
+        if time.perf_counter() > hard_end:
+            break  # no LP round follows: pricing (seconds at city scale) would be of no use
         added = _price_at(cols, fam_value, slot, bed, tol)
         if n_unit:
             red = np.where(unit_ok & ~in_lp, cols.u_int + unit[None, :] * p.f_size[:, None], _INF)
@@ -1070,7 +1072,9 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     # Time is kept back for the bound with whole choices, the repair and the improvement that follow
     # (at city scale 5-8 s); the last two cannot stop midway.
     left = max(0.0, deadline - time.perf_counter())
-    pr = _lp_prices(cols, progress, deadline - min(8.0, 0.25 * left))
+    # At city scale the repair and improvement alone take 1-2 s: at least 3 s are kept for them.
+    keep = max(min(8.0, 0.25 * left), 3.0 if _at_scale(cols) else 0.0)
+    pr = _lp_prices(cols, progress, deadline - keep)
     lb = pr.bound
     lag = None
     if pr.fam_value is not None:
