@@ -639,9 +639,9 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
     else:
         unit_price = np.zeros(len(prep.u_beds), dtype=np.int64)
         fallback, fallback_unit = _fallback(cols, unit_price)
-        # A little time is kept back for writing the solution and the reasons, and for what the
-        # process does around the solve (reading the instance, writing the answer: 2-3 s at city scale).
-        end = deadline - min(3.0, 0.05 * time_limit_s)
+        # A little time is kept back for writing the solution and the reasons; at city scale also for
+        # what the process does around the solve (reading the instance, writing the answer: 2-3 s).
+        end = deadline - (min(3.0, 0.2 * time_limit_s) if _at_scale(cols) else min(2.0, 0.05 * time_limit_s))
         r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5),
                               fallback_unit=fallback_unit if _at_scale(cols) else None)
         bound_int = r.lb
