@@ -69,7 +69,8 @@ def test_warm_lp_after_new_columns_equals_a_cold_solve(monkeypatch) -> None:
     assert all(int(f) * cols.n_host + int(h) in key for f, h in zip(pf[x > 0.5], ph[x > 0.5], strict=True))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(tiny_instances())
 def test_city_path_answers_are_true(monkeypatch, inst: Instance) -> None:
     monkeypatch.setattr(model, "LARGE_PAIRS", -1)
