@@ -881,7 +881,7 @@ class _IncrementalLP:
         p = cols.p
         n_fam, n_host, n_unit = cols.n_fam, cols.n_host, len(p.u_beds)
         self.h = _core._Highs()
-        for k, v in (("output_flag", False), ("presolve", "on"), ("solver", "simplex"), ("threads", 1),
+        for k, v in (("output_flag", False), ("presolve", "on"), ("solver", "simplex"),
                      ("random_seed", 0)):
             self.h.setOptionValue(k, v)
         self.multi = np.flatnonzero(cols.slots >= 2)
