@@ -365,7 +365,7 @@ def _bench_cases(scale: str, seed: int, cases: list[str], time_limit: float, wor
     ref_text = f"reference: HiGHS MIP, relative gap 1e-8, {ref_limit:g} s" if ref_limit > 0 else "no reference"
     head = f"== {scale} (seed {seed}), harder cases: time limit {time_limit:g} s, {workers} workers; {ref_text}"
     cols = f"{'case':9} {'families x hosts':>17} {'status':>9} {'objective':>18} {'bound':>18} {'gap':>9} " \
-           f"{'wall s':>7} {'reference':>18} {'ref status':>11} {'ref s':>7} {'excess':>9}"
+           f"{'wall s':>7} {'MiB':>7} {'reference':>18} {'ref status':>11} {'ref s':>7} {'excess':>9}"
     lines, ok = [head, cols], True
     for case in cases:
         inst = _case_instance(scale, seed, case)
@@ -389,7 +389,7 @@ def _bench_cases(scale: str, seed: int, cases: list[str], time_limit: float, wor
         status = sol.status if not problems else "INVALID"
         lines.append(
             f"{case:9} {size:>17} {status:>9} {sol.objective:>18,.2f} {sol.bound:>18,.2f} {sol.gap:>9.4%} "
-            f"{run['process_s']:>7.1f} {_fmt(ref.get('objective'), 'f2'):>18} "
+            f"{run['process_s']:>7.1f} {run['peak_mib']:>7,.0f} {_fmt(ref.get('objective'), 'f2'):>18} "
             f"{(ref.get('status') or ref.get('error') or '-')[:11]:>11} {_fmt(ref.get('wall_s'), 'f1'):>7} {excess:>9}")
     lines += [f"  {c}: {CASES[c][0]}" for c in cases]
     return "\n".join(lines), ok
