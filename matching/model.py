@@ -1069,11 +1069,10 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
     costs more than the incumbent, so a model holding every pair within that gap, solved to optimality,
     is optimal for the whole instance.
     """
-    # Time is kept back for the bound with whole choices, the repair and the improvement that follow
-    # (at city scale 5-8 s); the last two cannot stop midway.
+    # Time is kept back for the repair and improvement that follow, which cannot stop midway; at city
+    # scale also for the bound with whole choices (5-8 s in all there, at least 3 s).
     left = max(0.0, deadline - time.perf_counter())
-    # At city scale the repair and improvement alone take 1-2 s: at least 3 s are kept for them.
-    keep = max(min(8.0, 0.25 * left), 3.0 if _at_scale(cols) else 0.0)
+    keep = max(min(8.0, 0.25 * left), 3.0) if _at_scale(cols) else min(4.0, 0.25 * left)
     pr = _lp_prices(cols, progress, deadline - keep)
     lb = pr.bound
     lag = None
