@@ -306,16 +306,23 @@ def in_words(events, users: dict | None = None) -> list[AuditLine]:
     users = actors(events) if users is None else users
     known = _objects(events)
     lines = []
+    whos: dict = {}  # a page has a handful of actors and actions: each put in words once
+    whats: dict = {}
     for e in events:
         who_user = users.get(e.actor_id)
-        if who_user is not None:
-            who = _("%(name)s (%(role)s)", name=who_user.name or who_user.email, role=role_label(who_user.role))
-        elif e.actor_id is not None:
-            who = _("an account that no longer exists")
-        else:
-            who = _("nobody logged in") if e.ip else _("the system")
+        key = (e.actor_id, bool(e.ip))
+        if key not in whos:
+            if who_user is not None:
+                whos[key] = _("%(name)s (%(role)s)", name=who_user.name or who_user.email,
+                              role=role_label(who_user.role))
+            elif e.actor_id is not None:
+                whos[key] = _("an account that no longer exists")
+            else:
+                whos[key] = _("nobody logged in") if e.ip else _("the system")
+        if e.action not in whats:
+            whats[e.action] = action_label(e.action)
         label, url = _object(e, known)
-        lines.append(AuditLine(event=e, who=who, who_id=who_user.id if who_user is not None else None,
-                               what=action_label(e.action), object_label=label, object_url=url,
+        lines.append(AuditLine(event=e, who=whos[key], who_id=who_user.id if who_user is not None else None,
+                               what=whats[e.action], object_label=label, object_url=url,
                                details=detail_words(e)))
     return lines
