@@ -174,6 +174,32 @@ def datetime_formatter(seconds: bool = False):
     return fmt
 
 
+def remembered(fn):
+    """`fn` of one value, remembering its answers: for a table's rows, which show the same few values (beds,
+    dates, languages) again and again. Lists are remembered by their items; other unhashable values are
+    not remembered. Made anew for each page (one language). `fn` may be a template filter's name."""
+    if isinstance(fn, str):
+        fn = current_app.jinja_env.filters[fn]
+    seen: dict = {}
+
+    def call(value):
+        key = tuple(value) if isinstance(value, list) else value
+        try:
+            return seen[key]
+        except KeyError:
+            out = seen[key] = fn(value)
+            return out
+        except TypeError:
+            return fn(value)
+
+    return call
+
+
+def words_of(mapping):
+    """A mapping's labels (lazy strings) as text, each translated once per page: `mapping.get(key, key)`."""
+    return remembered(lambda key: str(mapping.get(key, key)))
+
+
 def format_number_safe(value) -> str:
     """A number with the user's grouping, or a dash."""
     return format_decimal(value) if value is not None else "–"
@@ -278,7 +304,7 @@ def init_app(app: Flask) -> None:
                                  page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
                                  run_quality=run_quality, progress_words=progress_words, action_label=action_label,
                                  format_position=format_position, url_maker=url_maker,
-                                 datetime_formatter=datetime_formatter)
+                                 datetime_formatter=datetime_formatter, remembered=remembered, words_of=words_of)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
                                  format_number_safe=format_number_safe, format_km=format_km,
                                  format_percent_safe=format_percent_safe, language_list=language_list)
