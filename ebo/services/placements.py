@@ -414,10 +414,15 @@ def filter_choices() -> tuple[list, list[str]]:
 
 def list_query(f: Filters, on: dt.date | None = None, *, ids_only: bool = False):
     """The SELECT of placements matching the filters, in the chosen order (with `ids_only`, of their ids)."""
-    q = (sa.select(Placement.id if ids_only else Placement)
-         .join(Family, Placement.family_id == Family.id)
-         .outerjoin(HostHousehold, Placement.host_id == HostHousehold.id)
-         .outerjoin(HousingUnit, Placement.unit_id == HousingUnit.id))
+    q = sa.select(Placement.id if ids_only else Placement)
+    # Joined only when a filter or the order reads them: a placement always has its family (a foreign key,
+    # not null) and at most one host and one unit, so the joins never change the rows, only the cost (the
+    # count and the page would otherwise each read all 20,000 families).
+    if f.route or f.sort == "family":
+        q = q.join(Family, Placement.family_id == Family.id)
+    if f.area or f.sort == "area":
+        q = (q.outerjoin(HostHousehold, Placement.host_id == HostHousehold.id)
+             .outerjoin(HousingUnit, Placement.unit_id == HousingUnit.id))
     if not ids_only:
         q = q.options(*_load_options())
     if f.status == "active":
