@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from ebo.clock import today
 from ebo.extensions import db
@@ -22,16 +21,19 @@ from ebo.models import (
     HostHousehold,
     HousingUnit,
     MatchingRun,
+    MemberKind,
     MunicipalitySettings,
     Proposal,
     ProposalState,
     RunKind,
+    School,
 )
 from ebo.models.matching import OPEN_STATES
 from ebo.models.types import utcnow
+from ebo.pagination import rows_page
 from ebo.services import audit, figures_cache
 from ebo.services.match_instance import Preview, preview_counts
-from ebo.services.unplaced import school_names, unplaced_page
+from ebo.services.unplaced import unplaced_page
 
 PER_PAGE = 25  # rows with up to five forms each: a page stays small and fast
 
@@ -91,10 +93,10 @@ def replay_file(run: MatchingRun, kind: str, actor=None) -> str | None:
     return text
 
 
-# --- the review page ----------------------------------------------------------------------------------
+# --- the review page ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class ChildRow:
     """One child: age, school name and distance from the proposed home."""
 
@@ -103,11 +105,32 @@ class ChildRow:
     km: float | None
 
 
-@dataclass
+@dataclass(slots=True)
+class ProposalView:
+    """The columns of a proposal that a review row shows, read as plain values (no ORM object), with the
+    model's own rules of what a coordinator may do with it (Proposal's methods, shared, not copied)."""
+
+    id: uuid.UUID
+    family_id: uuid.UUID
+    host_id: uuid.UUID | None
+    unit_id: uuid.UUID | None
+    state: str
+    decline_reason: str | None
+
+    is_unit = Proposal.is_unit
+    can_approve = Proposal.can_approve
+    can_reject = Proposal.can_reject
+    can_move = Proposal.can_move
+    can_send = Proposal.can_send
+    can_answer = Proposal.can_answer
+    can_confirm = Proposal.can_confirm
+
+
+@dataclass(slots=True)
 class ProposalRow:
     """A proposal as the review table shows it: no names, dossier numbers or health details."""
 
-    proposal: Proposal
+    proposal: ProposalView
     size: int
     adults: int
     children: list[ChildRow]
@@ -133,56 +156,90 @@ class Review:
     unplaced: object = None  # a Pagination of unplaced.UnplacedRow
 
 
+def _label(contact_name: str | None, postal_code: str | None, reference: str | None) -> str:
+    first = contact_name.split()[0] if contact_name and contact_name.split() else ""
+    return f"{first} · {postal_code} · {reference}".strip(" ·")
+
+
 def host_label(host: HostHousehold) -> str:
     """A host as coordinators see it in the review: first name, postal code and reference."""
-    first = (host.contact_name or "").split()[0] if host.contact_name else ""
-    return f"{first} · {host.postal_code} · {host.reference}".strip(" ·")
+    return _label(host.contact_name, host.postal_code, host.reference)
+
+
+def _needs_words() -> tuple[str, str, str]:
+    return _("step-free"), _("no pets"), _("non-smoking")
 
 
 def needs_words(family: Family) -> list[str]:
     """The family's needs of a home, in words."""
-    out = []
-    if family.needs_step_free:
-        out.append(_("step-free"))
-    if family.pet_allergy:
-        out.append(_("no pets"))
-    if family.needs_non_smoking:
-        out.append(_("non-smoking"))
-    return out
+    words = _needs_words()
+    return [w for w, need in zip(words, (family.needs_step_free, family.pet_allergy, family.needs_non_smoking),
+                                 strict=True) if need]
 
 
-def _rows(proposals: list[Proposal], year: int) -> list[ProposalRow]:
-    schools = school_names(m.school_id for p in proposals for m in p.family.members)
-    out = []
-    for p in proposals:
-        fam = p.family
-        kms = list(p.child_km or [])
-        kids = []
-        for i, m in enumerate(fam.children):
-            km = kms[i] if i < len(kms) else None
-            kids.append(ChildRow(age=m.age_in(year), school=schools.get(m.school_id), km=km))
-        place = host_label(p.host) if p.host is not None else (p.unit.name if p.unit is not None else "–")
-        out.append(
-            ProposalRow(
-                proposal=p,
-                size=fam.size,
-                adults=len(fam.adults),
-                children=kids,
-                languages=list(fam.languages or []),
-                needs=needs_words(fam),
-                place=place,
-                is_unit=p.is_unit,
-                shared_language=p.shared_language,
-                family_ref=fam.reference,
-                host_ref=p.host.reference if p.host is not None else "",
+# The review's order: one home's families stand together (rows grouped by host, then unit), in order of
+# creation. Served by the indexes ix_proposals_run_id_home and ix_proposals_run_id_state_home.
+REVIEW_ORDER = (Proposal.host_id.asc().nulls_last(), Proposal.unit_id.asc().nulls_last(), Proposal.created_at,
+                Proposal.id)
+
+
+def _load_rows(where: list, year: int, offset: int = 0, limit: int | None = None) -> list[ProposalRow]:
+    """The review rows of the proposals `where` selects (in the review's order, `limit` from `offset`), in one
+    statement of plain columns: the proposals' page first, then their family, members with their schools,
+    host or unit joined to it (one result row per member, grouped here)."""
+    page = (
+        sa.select(Proposal.id, Proposal.family_id, Proposal.host_id, Proposal.unit_id, Proposal.state,
+                  Proposal.decline_reason, Proposal.child_km, Proposal.shared_language, Proposal.created_at)
+        .where(*where).order_by(*REVIEW_ORDER).offset(offset).limit(limit)
+        .subquery("page")
+    )
+    query = (
+        sa.select(page, Family.reference, Family.languages, Family.needs_step_free, Family.pet_allergy,
+                  Family.needs_non_smoking, HostHousehold.contact_name, HostHousehold.postal_code,
+                  HostHousehold.reference.label("host_ref"), HousingUnit.name.label("unit_name"),
+                  FamilyMember.kind, FamilyMember.birth_year, School.name.label("school"))
+        .join(Family, Family.id == page.c.family_id)
+        .outerjoin(HostHousehold, HostHousehold.id == page.c.host_id)
+        .outerjoin(HousingUnit, HousingUnit.id == page.c.unit_id)
+        .outerjoin(FamilyMember, FamilyMember.family_id == page.c.family_id)
+        .outerjoin(School, School.id == FamilyMember.school_id)
+        .order_by(page.c.host_id.asc().nulls_last(), page.c.unit_id.asc().nulls_last(), page.c.created_at,
+                  page.c.id, FamilyMember.position, FamilyMember.id)
+    )
+    words = _needs_words()
+    out: list[ProposalRow] = []
+    row = None
+    for r in db.session.execute(query):
+        if row is None or row.proposal.id != r.id:
+            kms = r.child_km or []
+            if r.host_id is not None:
+                place = _label(r.contact_name, r.postal_code, r.host_ref)
+            else:
+                place = r.unit_name if r.unit_id is not None and r.unit_name is not None else "–"
+            row = ProposalRow(
+                proposal=ProposalView(r.id, r.family_id, r.host_id, r.unit_id, r.state, r.decline_reason),
+                size=0, adults=0, children=[], languages=list(r.languages or []),
+                needs=[w for w, need in zip(words, (r.needs_step_free, r.pet_allergy, r.needs_non_smoking),
+                                            strict=True) if need],
+                place=place, is_unit=r.unit_id is not None, shared_language=r.shared_language,
+                family_ref=r.reference, host_ref=r.host_ref if r.host_id is not None else "",
             )
-        )
+            out.append(row)
+        if r.kind is None:  # a family without members (the outer join's empty side)
+            continue
+        row.size += 1
+        if r.kind == MemberKind.ADULT:
+            row.adults += 1
+        elif r.kind == MemberKind.CHILD:
+            i = len(row.children)
+            row.children.append(ChildRow(age=None if r.birth_year is None else year - r.birth_year,
+                                         school=r.school, km=kms[i] if i < len(kms) else None))
     return out
 
 
 def review_row(proposal: Proposal, run: MatchingRun) -> ProposalRow:
     """One proposal as the review table shows it."""
-    return _rows([proposal], (run.created_at or utcnow()).year)[0]
+    return _load_rows([Proposal.id == proposal.id], (run.created_at or utcnow()).year)[0]
 
 
 def state_counts(run: MatchingRun) -> dict[str, int]:
@@ -211,12 +268,6 @@ def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
         row.same_home = [n for pid, host_id, n in others if host_id == row.proposal.host_id and pid != row.proposal.id]
 
 
-# The review's order: one home's families stand together (rows grouped by host, then unit), in order of
-# creation. Served by the indexes ix_proposals_run_id_home and ix_proposals_run_id_state_home.
-REVIEW_ORDER = (Proposal.host_id.asc().nulls_last(), Proposal.unit_id.asc().nulls_last(), Proposal.created_at,
-                Proposal.id)
-
-
 def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_page_no: int = 1) -> Review:
     """The review of a finished run: totals, one page of proposals, one page of the unplaced families and why."""
     where = [Proposal.run_id == run.id] + ([Proposal.state == state] if state else [])
@@ -232,26 +283,9 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     # whichever page is asked for. Past the last page (the last rows left the filter): its last page.
     total = counts.get(state, 0) if state else sum(counts.values())
     last = max(1, -(-total // PER_PAGE))
-    query = (
-        sa.select(Proposal)
-        .where(*where)
-        .options(  # only the columns a row shows (no contact details are loaded for the review)
-            selectinload(Proposal.family)
-            .load_only(Family.reference, Family.languages, Family.needs_step_free, Family.pet_allergy,
-                       Family.needs_non_smoking, raiseload=True)
-            .selectinload(Family.members)
-            .load_only(FamilyMember.kind, FamilyMember.birth_year, FamilyMember.school_id, FamilyMember.position,
-                       raiseload=True),
-            selectinload(Proposal.host)
-            .load_only(HostHousehold.contact_name, HostHousehold.postal_code, HostHousehold.reference,
-                       raiseload=True),
-            selectinload(Proposal.unit).load_only(HousingUnit.name, raiseload=True),
-        )
-        .order_by(*REVIEW_ORDER)
-    )
-    pagination = db.paginate(query, page=min(max(1, page), last), per_page=PER_PAGE, error_out=False, count=False)
-    pagination.total = total
-    pagination.items = _rows(list(pagination.items), (run.created_at or utcnow()).year)
+    page_no = min(max(1, page), last)
+    items = _load_rows(where, (run.created_at or utcnow()).year, (page_no - 1) * PER_PAGE, PER_PAGE)
+    pagination = rows_page(items, page_no, PER_PAGE, total)
     _note_same_home(run, pagination.items)
     totals = dict(run.counts or {})
     totals.update(status=run.status, gap=run.gap, objective=run.objective, wall_s=run.wall_s)

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 
 from ebo.extensions import db
 from ebo.models import Family, MatchingRun, RunUnplaced, School
+from ebo.pagination import rows_page
 from matching import schema as ms
 from matching.explain import explain_details, forget_instance
 
@@ -94,14 +95,30 @@ class UnplacedRow:
 
 def unplaced_page(run: MatchingRun, page: int = 1, per_page: int | None = None):
     """One page of the run's unplaced families (a Pagination of UnplacedRow), in the current language."""
-    query = sa.select(RunUnplaced).where(RunUnplaced.run_id == run.id).order_by(RunUnplaced.position)
-    pagination = db.paginate(query, page=max(1, page), per_page=per_page or PER_PAGE, error_out=False)
-    pagination.items = in_words(list(pagination.items))
-    return pagination
+    per_page, page = per_page or PER_PAGE, max(1, page)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(RunUnplaced).where(RunUnplaced.run_id == run.id))
+    # Plain columns, with the family's reference while the family is still registered (one statement).
+    rows = db.session.execute(
+        sa.select(RunUnplaced.ref, RunUnplaced.reasons, RunUnplaced.family_id, Family.reference)
+        .outerjoin(Family, Family.id == RunUnplaced.family_id)
+        .where(RunUnplaced.run_id == run.id)
+        .order_by(RunUnplaced.position)
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    items = _in_words(rows, {r.family_id: r.reference for r in rows if r.reference is not None})
+    return rows_page(items, page, per_page, total or 0)
 
 
 def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
     """Stored unplaced rows with their reasons in the current language (school names looked up once)."""
+    known = [r.family_id for r in rows if r.family_id is not None]
+    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all())
+    return _in_words(rows, refs)
+
+
+def _in_words(rows, refs: dict) -> list[UnplacedRow]:
+    """Rows with `ref`, `reasons` and `family_id`, in words; `refs` are the references of the families still
+    registered."""
     ids: set[str] = set()
     for r in rows:
         for d in r.reasons or []:
@@ -111,8 +128,6 @@ def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
                     ids.add(str(step["arg"]["school"]))
             ids.update(UUID_RE.findall(d.get("text") or "") if "rule" not in d else ())
     names = _school_names_by_str(ids)
-    known = [r.family_id for r in rows if r.family_id is not None]
-    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all())
     return [UnplacedRow(ref=r.ref, reasons=[_one(d, names) for d in r.reasons or []],
                         family_id=r.family_id if r.family_id in refs else None,
                         reference=refs.get(r.family_id) or r.ref) for r in rows]
