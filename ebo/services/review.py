@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import get_translations
 from flask_babel import gettext as _
 
 from ebo.clock import today
@@ -143,6 +144,21 @@ class ProposalRow:
     host_ref: str = ""
     # The other families this run proposes to the same home (their sizes), so a coordinator sees them together.
     same_home: list[int] = field(default_factory=list)
+    # In the current language (filled by `_in_words`): "3 persons", "2 adults", "1 child", the children's ages,
+    # the languages' names, the state, and the other families proposed to the same home.
+    persons_words: str = ""
+    adults_words: str = ""
+    children_words: str = ""
+    ages_words: str = ""
+    languages_words: str = ""
+    state_words: str = ""
+    same_home_words: str = ""
+    # What a coordinator may do with it (the model's rules, worked out once).
+    may_approve: bool = False
+    may_move: bool = False
+    may_reject: bool = False
+    may_answer: bool = False
+    may_confirm: bool = False
 
 
 @dataclass
@@ -175,6 +191,68 @@ def needs_words(family: Family) -> list[str]:
     words = _needs_words()
     return [w for w, need in zip(words, (family.needs_step_free, family.pet_allergy, family.needs_non_smoking),
                                  strict=True) if need]
+
+
+def row_words() -> dict[str, str]:
+    """The fixed words of the review table and its row cells in the current language, looked up once per page
+    (25 rows would otherwise translate some 250 strings). The "_n" entries keep their %(n)d for the row's number
+    (the template's `format` filter). Plain text: the template escapes it."""
+    gettext = get_translations().ugettext  # the catalogue's text as it is: no formatting of %(n)d
+    return {
+        "family": gettext("Family"), "home": gettext("Proposed home"), "schools": gettext("Schools"),
+        "language": gettext("Shared language"), "state": gettext("State"), "approve": gettext("Approve"),
+        "move": gettext("Move"), "reject": gettext("Reject"), "note": gettext("Reason (optional)"),
+        "reject_button": gettext("Reject: never propose this pair again"),
+        "answer": gettext("Record the host's answer"), "answer_legend": gettext("The host's answer"),
+        "accepted": gettext("Accepted"), "declined": gettext("Declined"),
+        "reason": gettext("Reason for declining (optional)"), "answer_button": gettext("Record the answer"),
+        "confirm": gettext("Confirm the placement"), "ages": gettext("Ages:"), "languages": gettext("Languages:"),
+        "needs": gettext("Needs:"), "unit": gettext("Unit:"), "persons": gettext("persons"), "yes": gettext("yes"),
+        "no": gettext("no"), "tick_n": gettext("Tick proposal %(n)d"), "proposal_n": gettext("proposal %(n)d"),
+        "for_proposal_n": gettext("for proposal %(n)d"), "family_ref": gettext("Family %(ref)s"),
+    }
+
+
+def _in_words(rows: list[ProposalRow]) -> None:
+    """Fill the rows' words in the current language, each distinct number, language and state translated once."""
+    from ebo.languages import LANGUAGE_NAMES
+    from ebo.ui import STATUS_LABELS
+
+    t = get_translations()
+    plural: dict[tuple[str, int], str] = {}
+    names: dict[str, str] = {}
+    states: dict[str, str] = {}
+
+    def n_words(singular: str, n: int) -> str:
+        key = (singular, n)
+        if key not in plural:
+            plural[key] = PLURALS[singular](t, n) % {"num": n}
+        return plural[key]
+
+    for row in rows:
+        row.persons_words = n_words("person", row.size)
+        row.adults_words = n_words("adult", row.adults)
+        row.children_words = n_words("child", len(row.children)) if row.children else ""
+        row.ages_words = ", ".join(str(c.age) if c.age else "?" for c in row.children)  # as Jinja's default(.., true)
+        for code in row.languages:
+            if code not in names:
+                names[code] = str(LANGUAGE_NAMES.get(code, code))
+        row.languages_words = ", ".join(names[c] for c in row.languages) or "–"
+        state = row.proposal.state
+        if state not in states:
+            states[state] = str(STATUS_LABELS.get(state, state))
+        row.state_words = states[state]
+        row.same_home_words = n_words("same_home", len(row.same_home)) if row.same_home else ""
+
+
+# The texts with a number in them that `_in_words` puts into words (msgids as the catalogue has them).
+PLURALS = {
+    "person": lambda t, n: t.ungettext("%(num)d person", "%(num)d persons", n),
+    "adult": lambda t, n: t.ungettext("%(num)d adult", "%(num)d adults", n),
+    "child": lambda t, n: t.ungettext("%(num)d child", "%(num)d children", n),
+    "same_home": lambda t, n: t.ungettext("Also proposed to this home: %(num)d other family",
+                                          "Also proposed to this home: %(num)d other families", n),
+}
 
 
 # The review's order: one home's families stand together (rows grouped by host, then unit), in order of
@@ -224,6 +302,9 @@ def _load_rows(where: list, year: int, offset: int = 0, limit: int | None = None
                 place=place, is_unit=r.unit_id is not None, shared_language=r.shared_language,
                 family_ref=r.reference, host_ref=r.host_ref if r.host_id is not None else "",
             )
+            view = row.proposal
+            row.may_approve, row.may_move, row.may_reject = view.can_approve(), view.can_move(), view.can_reject()
+            row.may_answer, row.may_confirm = view.can_answer(), view.can_confirm()
             out.append(row)
         if r.kind is None:  # a family without members (the outer join's empty side)
             continue
@@ -239,7 +320,9 @@ def _load_rows(where: list, year: int, offset: int = 0, limit: int | None = None
 
 def review_row(proposal: Proposal, run: MatchingRun) -> ProposalRow:
     """One proposal as the review table shows it."""
-    return _load_rows([Proposal.id == proposal.id], (run.created_at or utcnow()).year)[0]
+    rows = _load_rows([Proposal.id == proposal.id], (run.created_at or utcnow()).year)
+    _in_words(rows)
+    return rows[0]
 
 
 def state_counts(run: MatchingRun) -> dict[str, int]:
@@ -287,6 +370,7 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     items = _load_rows(where, (run.created_at or utcnow()).year, (page_no - 1) * PER_PAGE, PER_PAGE)
     pagination = rows_page(items, page_no, PER_PAGE, total)
     _note_same_home(run, pagination.items)
+    _in_words(pagination.items)
     totals = dict(run.counts or {})
     totals.update(status=run.status, gap=run.gap, objective=run.objective, wall_s=run.wall_s)
     return Review(
