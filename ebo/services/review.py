@@ -11,11 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import get_translations
 from flask_babel import gettext as _
 
 from ebo.clock import today
 from ebo.extensions import db
+from ebo.i18n import gettext, ngettext
 from ebo.models import (
     Family,
     FamilyMember,
@@ -197,7 +197,6 @@ def row_words() -> dict[str, str]:
     """The fixed words of the review table and its row cells in the current language, looked up once per page
     (25 rows would otherwise translate some 250 strings). The "_n" entries keep their %(n)d for the row's number
     (the template's `format` filter). Plain text: the template escapes it."""
-    gettext = get_translations().ugettext  # the catalogue's text as it is: no formatting of %(n)d
     return {
         "family": gettext("Family"), "home": gettext("Proposed home"), "schools": gettext("Schools"),
         "language": gettext("Shared language"), "state": gettext("State"), "approve": gettext("Approve"),
@@ -218,7 +217,6 @@ def _in_words(rows: list[ProposalRow]) -> None:
     from ebo.languages import LANGUAGE_NAMES
     from ebo.ui import STATUS_LABELS
 
-    t = get_translations()
     plural: dict[tuple[str, int], str] = {}
     names: dict[str, str] = {}
     states: dict[str, str] = {}
@@ -226,7 +224,7 @@ def _in_words(rows: list[ProposalRow]) -> None:
     def n_words(singular: str, n: int) -> str:
         key = (singular, n)
         if key not in plural:
-            plural[key] = PLURALS[singular](t, n) % {"num": n}
+            plural[key] = PLURALS[singular](n)
         return plural[key]
 
     for row in rows:
@@ -247,11 +245,11 @@ def _in_words(rows: list[ProposalRow]) -> None:
 
 # The texts with a number in them that `_in_words` puts into words (msgids as the catalogue has them).
 PLURALS = {
-    "person": lambda t, n: t.ungettext("%(num)d person", "%(num)d persons", n),
-    "adult": lambda t, n: t.ungettext("%(num)d adult", "%(num)d adults", n),
-    "child": lambda t, n: t.ungettext("%(num)d child", "%(num)d children", n),
-    "same_home": lambda t, n: t.ungettext("Also proposed to this home: %(num)d other family",
-                                          "Also proposed to this home: %(num)d other families", n),
+    "person": lambda n: ngettext("%(num)d person", "%(num)d persons", n),
+    "adult": lambda n: ngettext("%(num)d adult", "%(num)d adults", n),
+    "child": lambda n: ngettext("%(num)d child", "%(num)d children", n),
+    "same_home": lambda n: ngettext("Also proposed to this home: %(num)d other family",
+                                    "Also proposed to this home: %(num)d other families", n),
 }
 
 

@@ -17,10 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_date, format_decimal
 
 from ebo.extensions import db
+from ebo.i18n import gettext as _
+from ebo.i18n import ngettext
 from ebo.models import Family, MatchingRun, RunUnplaced, School
 from ebo.pagination import rows_page
 from matching import schema as ms
@@ -35,7 +36,9 @@ REF_LEN = 8
 
 def school_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     """The names of the schools with these ids (None ignored)."""
-    ids = {i for i in ids if i is not None}  # one query even when empty: a page's statements do not depend on its data
+    ids = {i for i in ids if i is not None}
+    if not ids:  # nothing to look up: no statement
+        return {}
     return dict(db.session.execute(sa.select(School.id, School.name).where(School.id.in_(ids))).all())
 
 
