@@ -7,6 +7,7 @@ proposals (`proposals`), and confirming a proposal into a placement (`placements
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 
@@ -259,17 +260,26 @@ REVIEW_ORDER = (Proposal.host_id.asc().nulls_last(), Proposal.unit_id.asc().null
                 Proposal.id)
 
 
-def _load_rows(where: list, year: int, offset: int = 0, limit: int | None = None) -> list[ProposalRow]:
-    """The review rows of the proposals `where` selects (in the review's order, `limit` from `offset`), in one
-    statement of plain columns: the proposals' page first, then their family, members with their schools,
-    host or unit joined to it (one result row per member, grouped here)."""
+@functools.cache
+def _rows_statement(by: str) -> sa.Select:
+    """The statement of the review rows, built once with bound values (building it costs more than running it):
+    one page of a run's proposals (`by` "run": run_id, offset, limit), of those in one state ("state": also
+    state), or one proposal ("proposal": proposal_id). Plain columns: the proposals' page first, then their
+    family, members with their schools, host or unit joined to it (one result row per member)."""
+    if by == "proposal":
+        where = [Proposal.id == sa.bindparam("proposal_id")]
+    else:
+        where = [Proposal.run_id == sa.bindparam("run_id")]
+        where += [Proposal.state == sa.bindparam("state")] if by == "state" else []
     page = (
         sa.select(Proposal.id, Proposal.family_id, Proposal.host_id, Proposal.unit_id, Proposal.state,
                   Proposal.decline_reason, Proposal.child_km, Proposal.shared_language, Proposal.created_at)
-        .where(*where).order_by(*REVIEW_ORDER).offset(offset).limit(limit)
-        .subquery("page")
+        .where(*where).order_by(*REVIEW_ORDER)
     )
-    query = (
+    if by != "proposal":
+        page = page.offset(sa.bindparam("offset", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
+    page = page.subquery("page")
+    return (
         sa.select(page, Family.reference, Family.languages, Family.needs_step_free, Family.pet_allergy,
                   Family.needs_non_smoking, HostHousehold.contact_name, HostHousehold.postal_code,
                   HostHousehold.reference.label("host_ref"), HousingUnit.name.label("unit_name"),
@@ -282,10 +292,14 @@ def _load_rows(where: list, year: int, offset: int = 0, limit: int | None = None
         .order_by(page.c.host_id.asc().nulls_last(), page.c.unit_id.asc().nulls_last(), page.c.created_at,
                   page.c.id, FamilyMember.position, FamilyMember.id)
     )
+
+
+def _load_rows(by: str, params: dict, year: int) -> list[ProposalRow]:
+    """The review rows of `_rows_statement(by)` with `params`, in the review's order (members grouped here)."""
     words = _needs_words()
     out: list[ProposalRow] = []
     row = None
-    for r in db.session.execute(query):
+    for r in db.session.execute(_rows_statement(by), params):
         if row is None or row.proposal.id != r.id:
             kms = r.child_km or []
             if r.host_id is not None:
@@ -318,7 +332,7 @@ def _load_rows(where: list, year: int, offset: int = 0, limit: int | None = None
 
 def review_row(proposal: Proposal, run: MatchingRun) -> ProposalRow:
     """One proposal as the review table shows it."""
-    rows = _load_rows([Proposal.id == proposal.id], (run.created_at or utcnow()).year)
+    rows = _load_rows("proposal", {"proposal_id": proposal.id}, (run.created_at or utcnow()).year)
     _in_words(rows)
     return rows[0]
 
@@ -332,32 +346,43 @@ def state_counts(run: MatchingRun) -> dict[str, int]:
     )
 
 
-def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
-    """Fill each host row's `same_home`: the sizes of the run's other live proposals to that host."""
-    host_ids = {r.proposal.host_id for r in rows if r.proposal.host_id is not None}
+@functools.cache
+def _same_home_statement() -> sa.Select:
+    """The live proposals of a run (run_id bound) to some hosts (host_ids, a list), with their family's size;
+    built once."""
     size = sa.select(sa.func.count()).where(FamilyMember.family_id == Proposal.family_id).scalar_subquery()
-    others = db.session.execute(
+    return (
         sa.select(Proposal.id, Proposal.host_id, size)
         .where(
-            Proposal.run_id == run.id,
-            Proposal.host_id.in_(host_ids),
+            Proposal.run_id == sa.bindparam("run_id"),
+            Proposal.host_id.in_(sa.bindparam("host_ids", expanding=True)),
             Proposal.state.in_(sorted(OPEN_STATES | {ProposalState.CONFIRMED})),
         )
         .order_by(Proposal.created_at, Proposal.id)
-    ).all()
+    )
+
+
+def _note_same_home(run: MatchingRun, rows: list[ProposalRow]) -> None:
+    """Fill each host row's `same_home`: the sizes of the run's other live proposals to that host."""
+    host_ids = sorted({r.proposal.host_id for r in rows if r.proposal.host_id is not None})
+    others = db.session.execute(_same_home_statement(), {"run_id": run.id, "host_ids": host_ids}).all()
     for row in rows:
         row.same_home = [n for pid, host_id, n in others if host_id == row.proposal.host_id and pid != row.proposal.id]
 
 
+@functools.cache
+def _counts_statement() -> sa.Select:
+    """A run's proposals counted per state and whether for a host (run_id bound), built once."""
+    to_host = Proposal.host_id.is_not(None)
+    return (sa.select(Proposal.state, to_host, sa.func.count()).where(Proposal.run_id == sa.bindparam("run_id"))
+            .group_by(Proposal.state, to_host))
+
+
 def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_page_no: int = 1) -> Review:
     """The review of a finished run: totals, one page of proposals, one page of the unplaced families and why."""
-    where = [Proposal.run_id == run.id] + ([Proposal.state == state] if state else [])
     # The per-state counts and the approved host proposals still to send, in one GROUP BY.
-    to_host = Proposal.host_id.is_not(None)
     counts, to_send = {}, 0
-    for st, has_host, n in db.session.execute(
-            sa.select(Proposal.state, to_host, sa.func.count()).where(Proposal.run_id == run.id)
-            .group_by(Proposal.state, to_host)).all():
+    for st, has_host, n in db.session.execute(_counts_statement(), {"run_id": run.id}).all():
         counts[st] = counts.get(st, 0) + n
         to_send += n if st == ProposalState.APPROVED and has_host else 0
     # Counted from the per-state counts (one GROUP BY over an index), so the page costs the same statements
@@ -365,7 +390,10 @@ def review(run: MatchingRun, page: int = 1, state: str | None = None, unplaced_p
     total = counts.get(state, 0) if state else sum(counts.values())
     last = max(1, -(-total // PER_PAGE))
     page_no = min(max(1, page), last)
-    items = _load_rows(where, (run.created_at or utcnow()).year, (page_no - 1) * PER_PAGE, PER_PAGE)
+    params = {"run_id": run.id, "offset": (page_no - 1) * PER_PAGE, "limit": PER_PAGE}
+    if state:
+        params["state"] = state
+    items = _load_rows("state" if state else "run", params, (run.created_at or utcnow()).year)
     pagination = rows_page(items, page_no, PER_PAGE, total)
     _note_same_home(run, pagination.items)
     _in_words(pagination.items)

@@ -10,6 +10,7 @@ shown as the solution's stored (English) sentence, with ids replaced by school n
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import uuid
@@ -96,18 +97,25 @@ class UnplacedRow:
     reference: str = ""  # the family's human reference, or the short id when the family is gone
 
 
+@functools.cache
+def _page_statement() -> sa.Select:
+    """One page of a run's unplaced rows (run_id, offset, limit bound), with the family's reference while the
+    family is still registered: plain columns, one statement, built once."""
+    return (
+        sa.select(RunUnplaced.ref, RunUnplaced.reasons, RunUnplaced.family_id, Family.reference)
+        .outerjoin(Family, Family.id == RunUnplaced.family_id)
+        .where(RunUnplaced.run_id == sa.bindparam("run_id"))
+        .order_by(RunUnplaced.position)
+        .offset(sa.bindparam("offset", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
 def unplaced_page(run: MatchingRun, page: int = 1, per_page: int | None = None):
     """One page of the run's unplaced families (a Pagination of UnplacedRow), in the current language."""
     per_page, page = per_page or PER_PAGE, max(1, page)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(RunUnplaced).where(RunUnplaced.run_id == run.id))
-    # Plain columns, with the family's reference while the family is still registered (one statement).
-    rows = db.session.execute(
-        sa.select(RunUnplaced.ref, RunUnplaced.reasons, RunUnplaced.family_id, Family.reference)
-        .outerjoin(Family, Family.id == RunUnplaced.family_id)
-        .where(RunUnplaced.run_id == run.id)
-        .order_by(RunUnplaced.position)
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    rows = db.session.execute(_page_statement(), {"run_id": run.id, "offset": (page - 1) * per_page,
+                                                   "limit": per_page}).all()
     items = _in_words(rows, {r.family_id: r.reference for r in rows if r.reference is not None})
     return rows_page(items, page, per_page, total or 0)
 
