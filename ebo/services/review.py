@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -194,23 +195,24 @@ def needs_words(family: Family) -> list[str]:
                                  strict=True) if need]
 
 
-def row_words() -> dict[str, str]:
+def row_words() -> SimpleNamespace:
     """The fixed words of the review table and its row cells in the current language, looked up once per page
     (25 rows would otherwise translate some 250 strings). The "_n" entries keep their %(n)d for the row's number
-    (the template's `format` filter). Plain text: the template escapes it."""
-    return {
-        "family": gettext("Family"), "home": gettext("Proposed home"), "schools": gettext("Schools"),
-        "language": gettext("Shared language"), "state": gettext("State"), "approve": gettext("Approve"),
-        "move": gettext("Move"), "reject": gettext("Reject"), "note": gettext("Reason (optional)"),
-        "reject_button": gettext("Reject: never propose this pair again"),
-        "answer": gettext("Record the host's answer"), "answer_legend": gettext("The host's answer"),
-        "accepted": gettext("Accepted"), "declined": gettext("Declined"),
-        "reason": gettext("Reason for declining (optional)"), "answer_button": gettext("Record the answer"),
-        "confirm": gettext("Confirm the placement"), "ages": gettext("Ages:"), "languages": gettext("Languages:"),
-        "needs": gettext("Needs:"), "unit": gettext("Unit:"), "persons": gettext("persons"), "yes": gettext("yes"),
-        "no": gettext("no"), "tick_n": gettext("Tick proposal %(n)d"), "proposal_n": gettext("proposal %(n)d"),
-        "for_proposal_n": gettext("for proposal %(n)d"), "family_ref": gettext("Family %(ref)s"),
-    }
+    (the template's `format` filter). Plain text: the template escapes it. Attributes, not a dict: Jinja reads
+    `words.x` as an attribute first, and a dict's miss costs an exception each time."""
+    return SimpleNamespace(
+        family=gettext("Family"), home=gettext("Proposed home"), schools=gettext("Schools"),
+        language=gettext("Shared language"), state=gettext("State"), approve=gettext("Approve"),
+        move=gettext("Move"), reject=gettext("Reject"), note=gettext("Reason (optional)"),
+        reject_button=gettext("Reject: never propose this pair again"),
+        answer=gettext("Record the host's answer"), answer_legend=gettext("The host's answer"),
+        accepted=gettext("Accepted"), declined=gettext("Declined"),
+        reason=gettext("Reason for declining (optional)"), answer_button=gettext("Record the answer"),
+        confirm=gettext("Confirm the placement"), ages=gettext("Ages:"), languages=gettext("Languages:"),
+        needs=gettext("Needs:"), unit=gettext("Unit:"), persons=gettext("persons"), yes=gettext("yes"),
+        no=gettext("no"), tick_n=gettext("Tick proposal %(n)d"), proposal_n=gettext("proposal %(n)d"),
+        for_proposal_n=gettext("for proposal %(n)d"), family_ref=gettext("Family %(ref)s"),
+    )
 
 
 def _in_words(rows: list[ProposalRow]) -> None:
