@@ -175,7 +175,8 @@ class Review:
 
 
 def _label(contact_name: str | None, postal_code: str | None, reference: str | None) -> str:
-    first = contact_name.split()[0] if contact_name and contact_name.split() else ""
+    words = (contact_name or "").split()
+    first = words[0] if words else ""
     return f"{first} · {postal_code} · {reference}".strip(" ·")
 
 
