@@ -11,7 +11,6 @@ workers' resident memory before, at the peak and after.
 Usage: .venv/bin/python benchmarks/bench_pages.py \
            --database-url postgresql+psycopg://postgres@127.0.0.1:5432/ebo_bench [--redis-url redis://127.0.0.1:6379/10]
            [--families 20000] [--hosts 50000] [--requests 15] [--per-client 5] [--port 8731] [--reuse]
-           [--only "run review" ...]
 Targets: one-client median < 150 ms; 16 clients p95 < 1 s with no errors; /login p95 < 300 ms under
 load; every worker < 300 MB. Bounded loops, loopback only.
 """
@@ -361,9 +360,6 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep the data set built by a previous run")
     parser.add_argument("--skip-seed", action="store_true", help="keep bench_lists' rows, build the rest again")
-    parser.add_argument("--only", action="append", default=None, metavar="SUBSTRING",
-                        help="measure only the pages whose name contains SUBSTRING (repeatable; /login is always "
-                             "measured)")
     args = parser.parse_args(argv)
     url = args.database_url
     ids = existing(url) if args.reuse else build(url, args.families, args.hosts, args.seed, args.skip_seed)
@@ -403,8 +399,6 @@ def measure(args, proc, ids) -> int:
     sampler.start()
     rows, worst = [], {"median": 0.0, "p95": 0.0, "errors": 0}
     for name, role, path in pages(ids["run_id"]):
-        if args.only and not any(part in name for part in args.only):
-            continue
         if path == "FAILED":
             path = f"/runs/{failed.group(1).decode()}" if failed else "/runs/"
         if path == "SEARCH":  # the search box posts the words to the session; the list then reads them
