@@ -235,7 +235,7 @@ def _in_words(rows: list[ProposalRow]) -> None:
         row.persons_words = n_words("person", row.size)
         row.adults_words = n_words("adult", row.adults)
         row.children_words = n_words("child", len(row.children)) if row.children else ""
-        row.ages_words = ", ".join(str(c.age) if c.age else "?" for c in row.children)  # as Jinja's default(.., true)
+        row.ages_words = ", ".join("?" if c.age is None else str(c.age) for c in row.children)  # a newborn is 0
         for code in row.languages:
             if code not in names:
                 names[code] = str(LANGUAGE_NAMES.get(code, code))
