@@ -135,12 +135,67 @@ def _check_no_insertion_and_true_reasons(inst, sol) -> None:
                 assert not inst.units
 
 
+def _check_no_improving_swap(inst, sol) -> None:
+    """No family without a host can take the place of a hosted family g (g moving to its best option with
+    room elsewhere: another host, a unit, or unplaced) at a lower total cost. Checked with matching.rules."""
+    fams = {f.id: f for f in inst.families}
+    units = {u.id: u for u in inst.units}
+    beds_left = {h.id: h.beds for h in inst.hosts}
+    slots_left = {h.id: inst.max_families(h) for h in inst.hosts}
+    unit_left = {u.id: u.beds for u in inst.units}
+    at_host: dict[str, list] = {}
+    fixed = {x.family_id for x in inst.fixed}
+    where = {}
+    for p in sol.placements:
+        f = fams[p.family_id]
+        where[f.id] = p
+        if p.host_id is not None:
+            beds_left[p.host_id] -= f.size
+            slots_left[p.host_id] -= 1
+            if f.id not in fixed:
+                at_host.setdefault(p.host_id, []).append(f)
+        else:
+            unit_left[p.unit_id] -= f.size
+
+    def allowed(h, f) -> bool:
+        return h.beds >= f.size and inst.max_families(h) >= 1 and not rules.violated_pair_rules(inst, h, f)
+
+    def best_two(g) -> list[tuple[float, str | None]]:
+        """g's two cheapest options with room now, on distinct hosts (None: a unit or unplaced)."""
+        opts = [(rules.unplaced_cost(inst, g), None)]
+        opts += [(rules.unit_cost(inst, u, g), None) for u in inst.units
+                 if unit_left[u.id] >= g.size and rules.unit_step_free_ok(u, g)]
+        opts += [(rules.host_cost(inst, h, g), h.id) for h in inst.hosts
+                 if slots_left[h.id] >= 1 and beds_left[h.id] >= g.size and allowed(h, g)]
+        return sorted(opts, key=lambda o: o[0])[:2]
+
+    alts = {g.id: best_two(g) for gs in at_host.values() for g in gs}
+    for f in inst.families:
+        p = where.get(f.id)
+        if f.id in fixed or (p is not None and p.host_id is not None):
+            continue
+        now = rules.unit_cost(inst, units[p.unit_id], f) if p is not None else rules.unplaced_cost(inst, f)
+        for h in inst.hosts:
+            if h.id not in at_host or not allowed(h, f):
+                continue
+            c_f = rules.host_cost(inst, h, f)
+            if c_f >= now:
+                continue
+            for g in at_host[h.id]:
+                if beds_left[h.id] + g.size < f.size:
+                    continue
+                alt = next(c for c, hid in alts[g.id] if hid != h.id)
+                gain = now + rules.host_cost(inst, h, g) - c_f - alt
+                assert gain <= 1e-6 * max(1.0, now), (f.id, g.id, h.id, gain, "an improving swap is left")
+
+
 def test_feasible_answer_leaves_no_insertion_and_gives_true_reasons() -> None:
     inst = _feasible_instance()
     sol = solve(inst, time_limit_s=4)
     assert validate(inst, sol) == []
     assert sol.unplaced
     _check_no_insertion_and_true_reasons(inst, sol)
+    _check_no_improving_swap(inst, sol)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -148,6 +203,7 @@ def test_feasible_answer_leaves_no_insertion_and_gives_true_reasons() -> None:
 def test_reasons_are_true_on_small_instances(inst) -> None:
     sol = solve(inst, time_limit_s=10)
     _check_no_insertion_and_true_reasons(inst, sol)
+    _check_no_improving_swap(inst, sol)
 
 
 _CHILD = """
