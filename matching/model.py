@@ -15,7 +15,8 @@ Choose for every free family exactly one of: a host, a municipal unit, or "unpla
 
 Costs are rounded to integers at a power-of-ten scale (`_scale`; min-cost flow alone may see them
 coarser, `_flow_div`); the reported bound is widened by every rounding (`_rounding`), so OPTIMAL is a
-claim about the real costs, not the rounded ones.
+claim about the real costs, not the rounded ones. With extreme weights the costs are first capped at a
+known solution's value (`_cap_costs`): that keeps the same optima and lets the scale be fine.
 
 How it is solved
 ----------------
@@ -31,12 +32,13 @@ How it is solved
    exactly) and every unit its best set (a knapsack, solved exactly); the sum is a lower bound for
    the whole instance (`_family_lagrange`), tighter than the LP's.
 3. A first solution comes from the LP's whole pairs and units, repaired and improved (`_improve`:
-   insertions into free room, one-for-one ejections). HiGHS then solves the exact model on the LP's
-   own pairs and on each family's 16 nearest pairs (quick stages with branch-and-bound node limits),
-   and finally on every column of the instance whose reduced cost is within the gap between the best
-   solution and the bound, families without a schooled child counted by class
-   (`_aggregated_model`): no other column can be in a better solution, so when that model is solved
-   to optimality, the solution is optimal.
+   insertions into free room, one-for-one ejections, until neither finds anything). HiGHS then solves
+   the exact model on the LP's own pairs and on each family's 4 nearest pairs (quick stages with
+   branch-and-bound node limits), and finally on every column of the instance whose reduced cost is
+   within the gap between the best solution and the bound, families without a schooled child counted
+   by class (`_aggregated_model`): no other column can be in a better solution, so that model's bound
+   is the instance's, and HiGHS stops once it proves OPTIMAL (`_proof_gap`). When that model is too
+   big, each family's 16 nearest pairs instead.
 
 Work is limited by counts (rounds, nodes), not by the clock, so the same input gives the same answer
 under any machine load; the clock only stops a search that would overrun the time limit.
@@ -978,6 +980,10 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
                 # HiGHS stops once its bound is within the proof gap: the bound, not its solution, counts.
                 lb = max(lb, min(base + b3, ub))
             break
+        if stage + 1 < len(STAGES) and STAGES[stage + 1] is None and \
+                _aggregated_model(cols, lag, gap, best_h, best_u, MIP_PAIRS) is None:
+            # This quick stage only prepares the exact model within the gap, which is too big here.
+            continue
         red, _ = _pair_reduced(cols, lag)
         unit_ok = _unit_reduced(cols, lag) <= gap
         if per_family == 0:
@@ -1412,9 +1418,11 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
         return done
 
     def regrets() -> np.ndarray:
-        """Per hosted family: its cheapest option with room now other than its own host, less its cost
-        there (_INF for families without a host)."""
+        """Per family with a host or in a unit: its cheapest option with room now other than its own host,
+        less its cost where it is (_INF for unplaced families). A family in a unit may see its own unit
+        among the options: that only makes its regret lower, so it only proposes swaps to be checked."""
         hosted = fam_host >= 0
+        in_unit = ~hosted & (fam_unit >= 0)
         alt = cols.unplaced_int.copy()
         if n_unit:
             uok = (cols.u_int < _INF) & (unit_left[None, :] >= size[:, None])
@@ -1425,7 +1433,7 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
             seg_f, seg_start = cols.sch_seg
             alt[seg_f] = np.minimum(alt[seg_f], np.minimum.reduceat(np.where(ok, cols.sch_c, _INF), seg_start))
         cls = cols.cls
-        ns = np.flatnonzero(hosted & (cols.fc_of >= 0))
+        ns = np.flatnonzero((hosted | in_unit) & (cols.fc_of >= 0))
         if len(ns) and cls.compat.shape[1]:
             hc = cls.host_class
             for s_ in np.unique(size[ns]).tolist():
@@ -1434,16 +1442,46 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
                 room = (slots_left >= 1) & (beds_left >= s_) & (hc >= 0)
                 cnt = np.bincount(hc[room], minlength=cls.compat.shape[1])
                 own = fam_host[g]
-                for a0 in range(0, len(g), 2048):
-                    sl = slice(a0, a0 + 2048)
-                    fc, own_hc, own_room = cols.fc_of[g[sl]], hc[own[sl]], room[own[sl]]
+                step = max(1, 2_000_000 // cls.compat.shape[1])   # rows per block (no full-size copy at city scale)
+                for a0 in range(0, len(g), step):
+                    sl = slice(a0, a0 + step)
+                    fc, own_hc, own_room = cols.fc_of[g[sl]], hc[own[sl]], room[own[sl]] & (own[sl] >= 0)
                     cm, nl = cls.compat[fc], cls.nolang[fc]
                     own_nl = nl[np.arange(len(fc)), own_hc]
                     cheap = (cm & ~nl) @ cnt - (own_room & ~own_nl)
                     dear = (cm & nl) @ cnt - (own_room & own_nl)
                     best = np.where(cheap > 0, 0, np.where(dear > 0, cols.lang_int, _INF))
                     alt[g[sl]] = np.minimum(alt[g[sl]], best)
-        return np.where(hosted, alt - hcost, _INF)
+        here = np.where(hosted, hcost, _INF)
+        if n_unit:
+            uf = np.flatnonzero(in_unit)
+            here[uf] = cols.u_int[uf, fam_unit[uf]]
+        return np.where(hosted | in_unit, alt - here, _INF)
+
+    def unit_swap(f: int, now: int, least_u: np.ndarray) -> bool:
+        """f takes the place of a family g in a unit (where f fits once g leaves), g moves to its cheapest
+        option with room elsewhere, when that lowers the total; checked on the room now."""
+        gain = np.where(cols.u_int[f] < _INF, now - cols.u_int[f] - least_u, -1)
+        if fam_unit[f] >= 0:
+            gain[fam_unit[f]] = -1
+        u = int(np.argmax(gain))
+        if gain[u] <= 0:
+            return False
+        best = None
+        left, unit_left[u] = unit_left[u], -1     # g's options elsewhere: not this unit
+        for g in np.flatnonzero((fam_unit == u) & (fam_host < 0)).tolist():
+            if left + size[g] < size[f]:
+                continue
+            alt_c, alt_h, alt_u = best_elsewhere(g, -1)
+            gn = now + int(cols.u_int[g, u]) - int(cols.u_int[f, u]) - alt_c
+            if gn > 0 and (best is None or gn > best[0]):
+                best = (gn, g, alt_h, alt_u)
+        unit_left[u] = left
+        if best is None:
+            return False
+        move(best[1], best[2], best[3])
+        move(f, -1, u)
+        return True
 
     def swaps() -> bool:
         """One pass of one-for-one ejections: a family without a host takes the place of a hosted family g
@@ -1458,12 +1496,23 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
             fit = hosted[beds_left[fam_host[hosted]] + size[hosted] >= s_]
             np.minimum.at(r_, fam_host[fit], reg[fit])
             least[s_] = r_
+        # The same per unit: a family may take the place of one in a unit, which moves elsewhere.
+        least_u: dict[int, np.ndarray] = {}
+        in_u = np.flatnonzero((fam_host < 0) & (fam_unit >= 0))
+        for s_ in np.unique(size[fam_host < 0]).tolist() if n_unit else []:
+            r_ = np.full(n_unit, _INF, dtype=np.int64)
+            fit = in_u[unit_left[fam_unit[in_u]] + size[in_u] >= s_]
+            np.minimum.at(r_, fam_unit[fit], reg[fit])
+            least_u[s_] = r_
         done = False
         for f in np.flatnonzero(fam_host < 0).tolist():
+            now = cur_cost(f)
+            if n_unit and unit_swap(f, now, least_u[int(size[f])]):
+                done = True
+                continue
             hs, cs = _host_options(cols, f, cache)
             if not len(hs):
                 continue
-            now = cur_cost(f)
             gain = now - cs - least[int(size[f])][hs]
             i = int(np.argmax(gain))
             if gain[i] <= 0:

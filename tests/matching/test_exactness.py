@@ -43,19 +43,49 @@ def test_extreme_weights_claims_hold_against_brute_force(inst, weights) -> None:
     assert sol.bound <= want + tol, (sol.bound, want)
     assert sol.objective >= want - tol
     assert abs(objective(inst, sol.placements) - sol.objective) <= tol
-    # ... and OPTIMAL means what validate and the format say it means.
-    if sol.status == "OPTIMAL":
-        assert sol.objective - want <= 1e-6 * max(1.0, abs(want)), (sol.objective, want)
+    # ... OPTIMAL means what validate and the format say it means, and these tiny instances are solved
+    # exactly even at the largest legal weights: the answer is OPTIMAL, at the brute-force optimum.
+    assert sol.status == "OPTIMAL", (sol.objective, sol.bound, want)
+    assert sol.objective - want <= 1e-6 * max(1.0, abs(want)), (sol.objective, want)
 
 
-def test_extreme_unplaced_weight_on_a_real_instance_is_honest() -> None:
+def test_largest_legal_weights_and_sizes_solved_exactly_against_brute_force() -> None:
+    import datetime as dt
+
+    from matching.schema import MAX_COUNT, Child, Family, Host, Instance, School, Unit
+
+    d = dt.date(2026, 12, 1)
+    big = MAX_COUNT
+    for weights in EXTREME:
+        school = School("S", 59.30, 18.00)
+        hosts = (Host("H0", 59.31, 18.01, beds=big, max_families=2, accepts_children=True, languages=("sv",)),
+                 Host("H1", 59.33, 18.02, beds=big - 1, max_families=3, accepts_children=True, languages=("ar",)),
+                 Host("H2", 59.30, 18.03, beds=3, accepts_children=True, languages=("sv", "ar")))
+        fams = (Family("F0", big // 2, d, children=(Child("S"),), languages=("ar",)),
+                Family("F1", big // 2 + 1, d, children=(Child("S"),), languages=("sv",)),
+                Family("F2", 2, d, languages=("ar",)),
+                Family("F3", big - 3, d, children=(Child("S"), Child()), languages=("sv",)),
+                Family("F4", 1, d, children=(Child("S"),), languages=("fa",)))
+        inst = Instance(date=d, params=Params(max_school_km=50, weights=weights), schools=(school,), hosts=hosts,
+                        units=(Unit("U", 59.4, 18.1, beds=big + 1),), families=fams)
+        sol = solve(inst, time_limit_s=20)
+        assert validate(inst, sol) == []
+        want = brute_force(inst)
+        assert sol.status == "OPTIMAL", (weights, sol.objective, sol.bound, want)
+        assert abs(sol.objective - want) <= 1e-6 * max(1.0, abs(want)), (weights, sol.objective, want)
+        assert sol.bound <= want + 1e-9 * max(1.0, abs(want))
+
+
+def test_extreme_unplaced_weight_on_a_real_instance_is_exact() -> None:
+    # Costs span 1e13 here (unplaced at 1e12 per person, school km in metres); capped at a first
+    # solution's value they fit a millimetre scale, and the answer is proven optimal.
     inst = generate_custom(30, 24, 3, 1, seed=11, multi_family_share=0.5, unit_bed_share=0.04,
                            params=Params(weights=Weights(unplaced_per_person=MAX_WEIGHT)))
     sol = solve(inst, time_limit_s=20)
     assert validate(inst, sol) == []
     assert sol.bound <= sol.objective
-    if sol.status == "OPTIMAL":
-        assert sol.objective - sol.bound <= 1e-6 * sol.objective
+    assert sol.status == "OPTIMAL", (sol.objective, sol.bound)
+    assert sol.objective - sol.bound <= 1e-6 * sol.objective
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
@@ -194,6 +224,16 @@ def test_feasible_answer_leaves_no_insertion_and_gives_true_reasons() -> None:
     sol = solve(inst, time_limit_s=4)
     assert validate(inst, sol) == []
     assert sol.unplaced
+    _check_no_insertion_and_true_reasons(inst, sol)
+    _check_no_improving_swap(inst, sol)
+
+
+def test_answer_at_a_very_short_limit_leaves_no_insertion_or_swap() -> None:
+    # The search is cut short by the clock, but the improvement pass is not: whatever the load, the
+    # answer admits no improving insertion or swap, and its reasons are true.
+    inst = _feasible_instance()
+    sol = solve(inst, time_limit_s=1)
+    assert validate(inst, sol) == []
     _check_no_insertion_and_true_reasons(inst, sol)
     _check_no_improving_swap(inst, sol)
 
