@@ -1360,6 +1360,7 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
                                         minlength=n_unit).astype(np.int64)) if n_unit else np.zeros(0, np.int64)
     new_pairs: list[tuple[int, int, int]] = []
     hcost = np.zeros(cols.n_fam, dtype=np.int64)   # each hosted family's cost at its host
+    fc_size = np.array([size[m[0]] if len(m) else 0 for m in cols.cls.fc_members], dtype=np.int64)
 
     def cur_cost(f: int) -> int:
         if fam_unit[f] >= 0:
@@ -1417,6 +1418,36 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
                 done = True
         return done
 
+    counted: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _room_counts(s_: int, cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per family class of s_ persons: how many hosts with room for s_ persons it may use at no
+        language cost, and at that cost (`cnt`: hosts with room per host class). Counted in full once,
+        then updated from the host classes whose count changed (a pass moves few families)."""
+        cls = cols.cls
+        if s_ not in counted:
+            fcs = np.flatnonzero(fc_size == s_)
+            cheap_fc = np.zeros(len(fc_size), dtype=np.int64)
+            dear_fc = np.zeros(len(fc_size), dtype=np.int64)
+            step = max(1, 2_000_000 // cls.compat.shape[1])   # rows per block: no full-size copy at city scale
+            c32 = cnt.astype(np.float32)                      # exact up to 2**24; the products run in BLAS
+            for a0 in range(0, len(fcs), step):
+                rows = fcs[a0:a0 + step]
+                cm, nl = cls.compat[rows], cls.nolang[rows]
+                cheap_fc[rows] = np.rint((cm & ~nl).astype(np.float32) @ c32).astype(np.int64)
+                dear_fc[rows] = np.rint((cm & nl).astype(np.float32) @ c32).astype(np.int64)
+            counted[s_] = (cnt.copy(), cheap_fc, dear_fc)
+        prev, cheap_fc, dear_fc = counted[s_]
+        ch = np.flatnonzero(cnt != prev)
+        if len(ch):
+            fcs = np.flatnonzero(fc_size == s_)
+            d = (cnt - prev)[ch]
+            cm, nl = cls.compat[np.ix_(fcs, ch)], cls.nolang[np.ix_(fcs, ch)]
+            cheap_fc[fcs] += (cm & ~nl).astype(np.int64) @ d
+            dear_fc[fcs] += (cm & nl).astype(np.int64) @ d
+            prev[:] = cnt
+        return cheap_fc, dear_fc
+
     def regrets() -> np.ndarray:
         """Per family with a host or in a unit: its cheapest option with room now other than its own host,
         less its cost where it is (_INF for unplaced families). A family in a unit may see its own unit
@@ -1440,18 +1471,13 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
                 g = ns[size[ns] == s_]
                 # Hosts with room for this size, counted per host class; a family's own host is left out.
                 room = (slots_left >= 1) & (beds_left >= s_) & (hc >= 0)
-                cnt = np.bincount(hc[room], minlength=cls.compat.shape[1])
-                own = fam_host[g]
-                step = max(1, 2_000_000 // cls.compat.shape[1])   # rows per block (no full-size copy at city scale)
-                for a0 in range(0, len(g), step):
-                    sl = slice(a0, a0 + step)
-                    fc, own_hc, own_room = cols.fc_of[g[sl]], hc[own[sl]], room[own[sl]] & (own[sl] >= 0)
-                    cm, nl = cls.compat[fc], cls.nolang[fc]
-                    own_nl = nl[np.arange(len(fc)), own_hc]
-                    cheap = (cm & ~nl) @ cnt - (own_room & ~own_nl)
-                    dear = (cm & nl) @ cnt - (own_room & own_nl)
-                    best = np.where(cheap > 0, 0, np.where(dear > 0, cols.lang_int, _INF))
-                    alt[g[sl]] = np.minimum(alt[g[sl]], best)
+                cheap_fc, dear_fc = _room_counts(s_, np.bincount(hc[room], minlength=cls.compat.shape[1]))
+                fc, own = cols.fc_of[g], fam_host[g]
+                own_room = room[own] & (own >= 0)
+                own_nl = cls.nolang[fc, hc[own]]
+                cheap = cheap_fc[fc] - (own_room & ~own_nl)
+                dear = dear_fc[fc] - (own_room & own_nl)
+                alt[g] = np.minimum(alt[g], np.where(cheap > 0, 0, np.where(dear > 0, cols.lang_int, _INF)))
         here = np.where(hosted, hcost, _INF)
         if n_unit:
             uf = np.flatnonzero(in_unit)
