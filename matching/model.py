@@ -1343,10 +1343,13 @@ def _host_options(cols: _Columns, f: int, cache: dict) -> tuple[np.ndarray, np.n
 def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadline: float = math.inf,
              rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Local search: insert families that have no host into host room where that is cheaper, then
-    one-for-one ejections (a family gives up its host to one without, and moves to its own next best).
+    one-for-one ejections (a family gives up its place at a host or in a unit to one without a host,
+    and moves to its own cheapest option with room), repeated until neither finds anything.
 
     Whatever this returns admits no single insertion of an unhosted family into a host's remaining
-    room, or into a unit's remaining beds, that would lower the total cost.
+    room, or into a unit's remaining beds, and no such swap, that would lower the total cost. Every
+    move lowers the integer objective, so the search ends; the clock does not stop it (`deadline` is
+    not used), and `rounds` only bounds the passes (1,000 per round) as a safeguard.
     """
     p = cols.p
     size = p.f_size
