@@ -52,7 +52,14 @@ PAGES = {
     "placements": "/placements/",
     "hosts-search": "HOSTSEARCH",
     "hosts": "/vetting/hosts",
+    "hosts-approved50": "/vetting/hosts?vetting=approved&page=50",
+    "report": "/preparedness/report",
+    "dashboard": "/preparedness/",
+    "families": "/families/",
+    "audit": "/admin/audit",
 }
+# Pages another role than the coordinator reads (as bench_pages.py measures them).
+ROLE_OF = {"families": bench_pages.STAFF[1], "audit": bench_pages.STAFF[2]}
 DEFAULT = ("review", "review-proposed", "review-approved", "review-sent", "review-accepted", "placements",
            "hosts-search")
 
@@ -80,11 +87,17 @@ def make_client(url: str, redis_url: str | None):
         db.session.remove()
     if run_id is None:
         raise SystemExit("no finished run in that database: build it with bench_pages.py first")
+    client, kw = login(app, COORDINATOR)
+    return app, client, run_id, kw
+
+
+def login(app, email: str):
+    """A test client logged in as `email` (one of the bench's staff) through the real forms, and its request options."""
     client = app.test_client()
     client.environ_base["wsgi.url_scheme"] = "https"
     # Over https Flask-WTF also checks that a form was posted from this site (the Referer), as a browser sends.
     kw = {"base_url": "https://localhost", "headers": {"Referer": "https://localhost/"}}
-    resp = client.post("/login", data={"email": COORDINATOR, "password": bench_pages.PASSWORD,
+    resp = client.post("/login", data={"email": email, "password": bench_pages.PASSWORD,
                                        "csrf_token": csrf_of(client.get("/login", **kw).data)}, **kw)
     if resp.status_code == 302:
         code = pyotp.TOTP(bench_pages.TOTP_SECRET).now()
@@ -92,7 +105,7 @@ def make_client(url: str, redis_url: str | None):
             client.get("/login/code", **kw).data)}, **kw)
     if resp.status_code != 302 or client.get("/home", **kw).status_code != 200:
         raise SystemExit(f"login failed: {resp.status_code} {resp.data[:300]!r}")
-    return app, client, run_id, kw
+    return client, kw
 
 
 def resolve(client, kw, name: str, run_id) -> str:
@@ -147,11 +160,16 @@ def main(argv=None) -> int:
     ap.add_argument("--save", default=None, help="write the HTML of each page to this folder (for diffs)")
     args = ap.parse_args(argv)
 
-    _app, client, run_id, kw = make_client(args.database_url, args.redis_url)
+    app, coordinator, run_id, kw = make_client(args.database_url, args.redis_url)
+    clients = {COORDINATOR: coordinator}
     time_rendering()
     print(f"load average {os.getloadavg()[0]:.2f} / {os.getloadavg()[1]:.2f}; n = {args.n}")
     print(f"{'page':<20} {'wall mean':>9} {'median':>7} {'CPU mean':>9} {'median':>7} {'render CPU':>10} {'KB':>6}")
     for name in args.page or DEFAULT:
+        email = ROLE_OF.get(name, COORDINATOR)
+        if email not in clients:
+            clients[email] = login(app, email)[0]
+        client = clients[email]
         path = resolve(client, kw, name, run_id)
         body = client.get(path, **kw).data  # warm
         if args.save:

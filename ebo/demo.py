@@ -52,7 +52,7 @@ from ebo.models import (
 )
 from ebo.models.matching import OPEN_STATES
 from ebo.services import accounts, audit, capacity, drills
-from ebo.services.match_instance import family_record, host_record, school_record, unit_record
+from ebo.services.match_instance import build_instance, family_record, host_record, school_record, unit_record
 from matching import rules
 from matching import schema as ms
 from matching.geo import haversine_km
@@ -178,6 +178,7 @@ class _Generator:
         self.taken_families: set[uuid.UUID] = set()
         self.placements: list[Placement] = []
         self.proposals: list[Proposal] = []
+        self.unplaced_of: dict[uuid.UUID, list[uuid.UUID]] = {}
         self.phone_index = 0
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -599,6 +600,7 @@ class _Generator:
         in_run = {p.family_id for p in mine}
         rest = [f for f in self.families if f.id not in in_run and f.status == FamilyStatus.WAITING]
         rest = rest[:unplaced]
+        self.unplaced_of[run.id] = [f.id for f in rest]
         unplaced_cost = PARAMS["weights"]["unplaced_per_person"] * sum(f.size_ for f in rest)
         objective = sum(p.cost for p in mine) + unplaced_cost
         run.objective = run.best_objective = round(objective, 2)
@@ -615,6 +617,40 @@ class _Generator:
             "school_km": round(sum(kms), 3),
             "hosts": sum(h.takes_part_in_matching(self.today) for h in self.hosts), "units": len(self.units),
         }
+
+    def store_run_input(self, run: MatchingRun) -> None:
+        """Store the newest run's input and result files as a solved run stores them, so its Move page opens.
+
+        No reasons are stored for its unplaced families: the demo picked them by hand, not by solving, so
+        matching.explain's reasons ("placing the family there would not lower the total cost") would be untrue.
+        """
+        # When the run was solved, the families it merely proposed for were still waiting: build the instance
+        # as of then (their status is set back to waiting for the read, inside this uncommitted transaction).
+        proposed = [p.family_ for p in self.proposals if p.run_id == run.id and p.state == ProposalState.PROPOSED]
+        for family in proposed:
+            family.status = FamilyStatus.WAITING
+        db.session.flush()
+        inst, _preview = build_instance(self.today, max_school_km=PARAMS["max_school_km"],
+                                        families_per_host=PARAMS["families_per_host"],
+                                        min_stay_days=PARAMS["min_stay_days"], weights=ms.Weights(**PARAMS["weights"]))
+        for family in proposed:
+            family.status = FamilyStatus.PROPOSED
+        db.session.flush()
+        in_inst = {f.id for f in inst.families}
+        placements = [ms.Placement(family_id=x.family_id, host_id=x.host_id, unit_id=x.unit_id) for x in inst.fixed]
+        placed = {x.family_id for x in inst.fixed}
+        for p in self.proposals:
+            fid = str(p.family_id)
+            if p.run_id == run.id and p.state == ProposalState.PROPOSED and fid in in_inst and fid not in placed:
+                placements.append(ms.Placement(family_id=fid, host_id=str(p.host_id) if p.host_id else None,
+                                               unit_id=str(p.unit_id) if p.unit_id else None,
+                                               child_km=tuple(p.child_km or ())))
+                placed.add(fid)
+        left = [ms.Unplaced(family_id=str(f), reasons=()) for f in self.unplaced_of.get(run.id, ())
+                if str(f) in in_inst and str(f) not in placed]
+        sol = ms.Solution(status=run.status, objective=run.objective, bound=run.bound, gap=run.gap,
+                          wall_s=run.wall_s, placements=tuple(placements), unplaced=tuple(left))
+        run.instance_json, run.solution_json = ms.dumps_instance(inst), ms.dumps_solution(sol)
 
     def make_matching(self) -> tuple[list, list, list]:
         """Two past runs, proposals in every state, placements (active and ended), visits, forbidden pairs."""
@@ -737,6 +773,7 @@ class _Generator:
         session.flush()
         session.add_all(rest)
         session.flush()
+        self.store_run_input(runs[-1])
         return {"address_points": len(points), "schools": len(self.schools), "units": len(self.units),
                 "hosts": len(self.hosts) + 1, "families": len(self.families), "proposals": len(proposals),
                 "placements": len(self.placements)}

@@ -44,6 +44,19 @@ def _translations():
     return found
 
 
+def gettext(string: str, **variables) -> str:
+    """flask_babel's `gettext` (the text formatted with `variables`, unformatted without), with the
+    translations looked up once per request (`_translations`): for services that translate many strings."""
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """flask_babel's `ngettext` (``%(num)d`` is `num`), with the translations looked up once per request."""
+    variables.setdefault("num", num)
+    return _translations().ungettext(singular, plural, num) % variables
+
+
 def init_app(app: Flask) -> None:
     """Expose the current language to templates; templates translate through `_translations`."""
     app.jinja_env.install_gettext_callables(

@@ -147,6 +147,59 @@ def format_datetime_safe(value, seconds: bool = False) -> str:
     return pattern.replace("{1}", format_date(value)).replace("{0}", time)
 
 
+def datetime_formatter(seconds: bool = False):
+    """`format_datetime_safe` as a function of one value, for a table's rows: the same text, with the locale,
+    time zone and patterns looked up once and each day's date written once."""
+    import datetime as dt
+
+    from babel import dates
+    from babel.dates import get_datetime_format
+    from flask_babel import _get_format, get_locale, get_timezone
+
+    locale, tz = get_locale(), get_timezone()
+    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
+    date_format, time_format = _get_format("date", None), _get_format("time", "medium" if seconds else "short")
+    days: dict = {}
+
+    def fmt(value) -> str:
+        if not isinstance(value, dt.datetime):
+            return format_datetime_safe(value, seconds)
+        local = tz.normalize((value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(tz))
+        day = local.date()
+        if day not in days:  # format_date of the datetime in the user's zone, as flask_babel does
+            days[day] = dates.format_date(local, date_format, locale=locale)
+        time = dates.format_time(value, time_format, locale=locale, tzinfo=tz)
+        return pattern.replace("{1}", days[day]).replace("{0}", time)
+
+    return fmt
+
+
+def remembered(fn):
+    """`fn` of one value, remembering its answers: for a table's rows, which show the same few values (beds,
+    dates, languages) again and again. Lists are remembered by their items; other unhashable values are
+    not remembered. Made anew for each page (one language). `fn` may be a template filter's name."""
+    if isinstance(fn, str):
+        fn = current_app.jinja_env.filters[fn]
+    seen: dict = {}
+
+    def call(value):
+        key = tuple(value) if isinstance(value, list) else value
+        try:
+            return seen[key]
+        except KeyError:
+            out = seen[key] = fn(value)
+            return out
+        except TypeError:
+            return fn(value)
+
+    return call
+
+
+def words_of(mapping):
+    """A mapping's labels (lazy strings) as text, each translated once per page: `mapping.get(key, key)`."""
+    return remembered(lambda key: str(mapping.get(key, key)))
+
+
 def format_number_safe(value) -> str:
     """A number with the user's grouping, or a dash."""
     return format_decimal(value) if value is not None else "–"
@@ -250,7 +303,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, url_for_safe=url_for_safe,
                                  page_url=page_url, status_labels=STATUS_LABELS, role_labels=ROLE_LABELS,
                                  run_quality=run_quality, progress_words=progress_words, action_label=action_label,
-                                 format_position=format_position, url_maker=url_maker)
+                                 format_position=format_position, url_maker=url_maker,
+                                 datetime_formatter=datetime_formatter, remembered=remembered, words_of=words_of)
     app.jinja_env.filters.update(format_date_safe=format_date_safe, format_datetime_safe=format_datetime_safe,
                                  format_number_safe=format_number_safe, format_km=format_km,
                                  format_percent_safe=format_percent_safe, language_list=language_list)

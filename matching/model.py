@@ -15,7 +15,8 @@ Choose for every free family exactly one of: a host, a municipal unit, or "unpla
 
 Costs are rounded to integers at a power-of-ten scale (`_scale`; min-cost flow alone may see them
 coarser, `_flow_div`); the reported bound is widened by every rounding (`_rounding`), so OPTIMAL is a
-claim about the real costs, not the rounded ones.
+claim about the real costs, not the rounded ones. With extreme weights the costs are first capped at a
+known solution's value (`_cap_costs`): that keeps the same optima and lets the scale be fine.
 
 How it is solved
 ----------------
@@ -31,12 +32,13 @@ How it is solved
    exactly) and every unit its best set (a knapsack, solved exactly); the sum is a lower bound for
    the whole instance (`_family_lagrange`), tighter than the LP's.
 3. A first solution comes from the LP's whole pairs and units, repaired and improved (`_improve`:
-   insertions into free room, one-for-one ejections). HiGHS then solves the exact model on the LP's
-   own pairs and on each family's 16 nearest pairs (quick stages with branch-and-bound node limits),
-   and finally on every column of the instance whose reduced cost is within the gap between the best
-   solution and the bound, families without a schooled child counted by class
-   (`_aggregated_model`): no other column can be in a better solution, so when that model is solved
-   to optimality, the solution is optimal.
+   insertions into free room, one-for-one ejections, until neither finds anything). HiGHS then solves
+   the exact model on the LP's own pairs and on each family's 4 nearest pairs (quick stages with
+   branch-and-bound node limits), and finally on every column of the instance whose reduced cost is
+   within the gap between the best solution and the bound, families without a schooled child counted
+   by class (`_aggregated_model`): no other column can be in a better solution, so that model's bound
+   is the instance's, and HiGHS stops once it proves OPTIMAL (`_proof_gap`). When that model is too
+   big, each family's 16 nearest pairs instead.
 
 Work is limited by counts (rounds, nodes), not by the clock, so the same input gives the same answer
 under any machine load; the clock only stops a search that would overrun the time limit.
@@ -90,6 +92,7 @@ class _Columns:
     def __init__(self, prep: C.Prep, scale: float, rng: np.random.Generator):
         self.p = prep
         self.scale = scale
+        self.cap = math.inf       # every cost is taken as at most this (`recost`); never below a known solution
         self.flow_div = _flow_div(prep, scale)
         self.rng = rng
         self.n_fam, self.n_host = prep.n_fam, prep.n_host
@@ -149,8 +152,27 @@ class _Columns:
                       np.concatenate([self.sch.cost[self.sch_in], ns.cost]))
 
     def to_int(self, x: np.ndarray) -> np.ndarray:
-        """Costs in the solver's integer units."""
-        return np.rint(np.asarray(x, dtype=float) * self.scale).astype(np.int64)
+        """Costs in the solver's integer units (capped at `cap`)."""
+        return np.rint(np.minimum(np.asarray(x, dtype=float), self.cap) * self.scale).astype(np.int64)
+
+    def recost(self, cap: float) -> None:
+        """Cap every cost at `cap` (in the format's units) and choose the scale again for the capped costs.
+
+        Costs are never negative, so with `cap` above the value of some solution, no option dearer than
+        `cap` can be in an optimal one: the capped problem has the same optima, and any bound for it is a
+        bound for the real one (capping only lowers costs). With extreme weights this keeps the integer
+        scale as fine as the objective needs, instead of as coarse as the dearest option demands.
+        """
+        p = self.p
+        self.cap = cap
+        self.scale = _scale(p, cap)
+        self.flow_div = _flow_div(p, self.scale, cap)
+        self.sch_c = self.to_int(self.sch.cost)
+        self.lang_int = int(self.to_int(np.array([p.inst.params.weights.no_common_language]))[0])
+        self.unplaced_int = self.to_int(p.unplaced_cost)
+        self.u_int = np.where(np.isfinite(p.u_cost), self.to_int(np.where(np.isfinite(p.u_cost), p.u_cost, 0.0)),
+                              _INF)
+        self.pair_cost = self.to_int(self.pair_real)
 
     def _set(self, f, h, c, cf) -> None:
         self.pair_fam, self.pair_host, self.pair_cost, self.pair_real = f, h, c, cf
@@ -161,63 +183,75 @@ class _Columns:
                   np.concatenate([self.pair_cost, c]), np.concatenate([self.pair_real, cf]))
 
 
-def _scale(prep: C.Prep) -> float:
+def _scale(prep: C.Prep, cap: float = math.inf) -> float:
     """A power of ten so that integer costs, and the sum of every family's dearest option, stay far below
     int64's range (and the solver's `_INF`).
 
-    At most 10**6 per unit (a millimetre per km). With extreme weights it is coarser: the rounding
-    is then accounted for in the bound (`_rounding`).
+    At most 10**6 per unit (a millimetre per km). With extreme weights it is coarser, unless the costs
+    are capped at a known solution's value (`_Columns.recost`): the rounding is always accounted for in
+    the bound (`_rounding`).
     """
-    worst = _worst_cost(prep)
+    worst = _worst_cost(prep, cap)
     k = math.floor(math.log10(2.0 ** 58 / (worst * max(1, prep.n_fam))))
-    return 10.0 ** max(-12, min(6, k, _flow_exponent(prep) + 6))
+    return 10.0 ** max(-12, min(6, k, _flow_exponent(prep, cap) + 6))
 
 
-def _flow_div(prep: C.Prep, scale: float) -> int:
+def _flow_div(prep: C.Prep, scale: float, cap: float = math.inf) -> int:
     """By how much min-cost flow coarsens the costs at `scale` to stay within its cost range (1: not at all)."""
     k = round(math.log10(scale))
-    return 10 ** max(0, k - max(-12, min(6, _flow_exponent(prep))))
+    return 10 ** max(0, k - max(-12, min(6, _flow_exponent(prep, cap))))
 
 
-def _worst_cost(prep: C.Prep) -> float:
-    """The dearest option of any family (at least 1)."""
+def _worst_cost(prep: C.Prep, cap: float = math.inf) -> float:
+    """The dearest option of any family (at least 1), or `cap` if that is less."""
     w = prep.inst.params.weights
     kids = max([sum(c for _, c in sc) for sc in prep.f_schools] or [0])
-    return max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
-                float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
-                w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
+    worst = max([1.0, float(prep.unplaced_cost.max(initial=0.0)),
+                 float(np.where(np.isfinite(prep.u_cost), prep.u_cost, 0).max(initial=0.0)),
+                 w.school_km * prep.inst.params.max_school_km * kids + w.no_common_language])
+    return max(1.0, min(worst, cap))
 
 
-def _flow_exponent(prep: C.Prep) -> int:
+def _flow_exponent(prep: C.Prep, cap: float = math.inf) -> int:
     """The finest power of ten at which min-cost flow accepts the costs."""
-    worst = _worst_cost(prep)
+    worst = _worst_cost(prep, cap)
     # Min-cost flow reports BAD_COST_RANGE unless costs times path length times node count fit in int64;
     # an augmenting path alternates between families and hosts, so it has at most 2 n_fam + 1 arcs.
     return math.floor(math.log10(2.0 ** 61 / (worst * (2 * prep.n_fam + 1) * (prep.n_fam + prep.n_host + 2))))
 
 
 def _rounding(cols: _Columns) -> float:
-    """An upper bound on how far the integer costs of any solution can be from its real costs.
+    """An upper bound on how far the integer costs of any solution can be above its real costs.
 
     In the file format's units (docs/matching-format.md): each family's largest rounding error over all
-    its options, summed.
+    its options, summed, and a margin for the floating-point sums of real costs. Costs the solver sees
+    capped (`_Columns.recost`) are at most their real value, so capping adds nothing here.
     """
+    def capped(x: np.ndarray) -> np.ndarray:
+        return np.minimum(np.asarray(x, dtype=float), cols.cap)
+
     def err(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
+        x = capped(x)
         return np.abs(x * cols.scale - np.rint(x * cols.scale)) / cols.scale
 
     p = cols.p
     per = err(p.unplaced_cost)
+    top = capped(p.unplaced_cost)
     if len(cols.sch):
         np.maximum.at(per, cols.sch.f, err(cols.sch.cost))
+        np.maximum.at(top, cols.sch.f, capped(cols.sch.cost))
     if len(cols.cls.fams):
-        lang = float(err(np.array([p.inst.params.weights.no_common_language]))[0])
-        per[cols.cls.fams] = np.maximum(per[cols.cls.fams], lang)
+        w_lang = np.array([p.inst.params.weights.no_common_language])
+        per[cols.cls.fams] = np.maximum(per[cols.cls.fams], float(err(w_lang)[0]))
+        top[cols.cls.fams] = np.maximum(top[cols.cls.fams], float(capped(w_lang)[0]))
     if p.u_cost.shape[1]:
-        per = np.maximum(per, np.where(np.isfinite(p.u_cost), err(np.where(np.isfinite(p.u_cost), p.u_cost, 0)),
-                                       0).max(axis=1))
-    # Float sums of the real costs are themselves inexact: a relative 1e-15 per term is ample.
-    return float(per.sum()) * (1 + 1e-9) + 1e-15 * float(p.unplaced_cost.sum() + abs(p.fixed_cost))
+        u_real = np.where(np.isfinite(p.u_cost), p.u_cost, 0)
+        per = np.maximum(per, np.where(np.isfinite(p.u_cost), err(u_real), 0).max(axis=1))
+        top = np.maximum(top, capped(u_real).max(axis=1))
+    # Float sums of real costs are themselves inexact: at most a relative n * 2**-53 for a sum of n terms,
+    # each at most its family's dearest (capped) option.
+    magnitude = float(top.sum()) + abs(p.fixed_cost)
+    return float(per.sum()) * (1 + 1e-9) + 2.0 ** -52 * (cols.n_fam + 2) * magnitude
 
 
 # --------------------------------------------------------------------------- flow and duals
@@ -642,6 +676,9 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
         # A little time is kept back for writing the solution and the reasons; at city scale also for
         # what the process does around the solve (reading the instance, writing the answer: 2-3 s).
         end = deadline - (min(3.0, 0.2 * time_limit_s) if _at_scale(cols) else min(2.0, 0.05 * time_limit_s))
+        known = _cap_costs(cols, end) if cols.scale < FINE_SCALE else None
+        if known is not None:
+            fallback, fallback_unit = _fallback(cols, unit_price)
         r = _solve_relaxation(cols, fallback, end, progress, (0.1, 0.5),
                               fallback_unit=fallback_unit if _at_scale(cols) else None)
         bound_int = r.lb
@@ -669,6 +706,12 @@ def solve(inst: Instance, time_limit_s: float = 60.0, workers: int = 2, progress
             value = _value(cols, fam_host, fam_unit)
             if value <= bound_int:
                 status, bound_int = "OPTIMAL", value
+        if known is not None and known[0] < _real_value(cols, fam_host, fam_unit):
+            # The solution the costs were capped at is better in real costs than what the capped search
+            # kept (which can only happen when that search used a capped option): keep it.
+            fam_host, fam_unit = known[1], known[2]
+            value, status = _value(cols, fam_host, fam_unit), "FEASIBLE"
+            bound_int = min(bound_int, value)
     _report(progress, 0.95, "writing the solution", None)
     return _assemble(inst, cols, fam_host, fam_unit, value, bound_int, status, t0)
 
@@ -705,6 +748,38 @@ def _lp_start(cols: _Columns, r: _Relaxation) -> None:
             cols.sch_in[pos[sch_key[pos] == want]] = True
         else:
             cols.sch_in = np.isin(sch_key, want)
+
+
+FINE_SCALE = 10.0 ** 6        # below this scale (extreme weights), costs are capped at a known solution's value
+CAP_ROUNDS = 2                # pricing rounds of the relaxation that finds that solution (a work limit)
+
+
+def _cap_costs(cols: _Columns, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """With extreme weights: a first solution at the coarse scale (the relaxation on few pairs, repaired and
+    improved), then every cost capped just above its real value (`_Columns.recost`), so that the rest of
+    the solve works at a scale fine enough for the objective. Returns that solution and its real value,
+    or None when capping would not make the scale finer."""
+    fallback, fallback_unit = _fallback(cols, np.zeros(len(cols.p.u_beds), dtype=np.int64))
+    r = _solve_relaxation(cols, fallback, deadline, None, (0.1, 0.1), max_rounds=CAP_ROUNDS)
+    fam_host, fam_unit = _repair(cols, r.fam_host, np.where(r.fam_host < 0, fallback_unit, -1))
+    fam_host, fam_unit = _improve(cols, fam_host, fam_unit, deadline)
+    known = _real_value(cols, fam_host, fam_unit)
+    # Just above the known value, with room for every family's rounding at any scale down to 1.
+    cap = known * (1 + 1e-6) + cols.n_fam + 1.0
+    if _scale(cols.p, cap) <= cols.scale:
+        return None
+    cols.recost(cap)
+    return known, fam_host, fam_unit
+
+
+def _real_value(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray) -> float:
+    """The objective of the free families in the format's units, from the real (uncapped, unrounded) costs."""
+    p = cols.p
+    pos = _arc_lookup(cols, fam_host)
+    hosted = fam_host >= 0
+    un = ~hosted & (fam_unit >= 0)
+    return float(cols.pair_real[pos[hosted]].sum() + p.u_cost[np.flatnonzero(un), fam_unit[un]].sum()
+                 + p.unplaced_cost[~hosted & (fam_unit < 0)].sum())
 
 
 def _as_float(cols: _Columns, v: int) -> float:
@@ -784,8 +859,10 @@ class _Assignment:
 
 LP_ROUNDS = 60                # column-generation rounds at most (a work limit, not a clock)
 STAGE_NODES = 400             # branch-and-bound nodes for each quick stage of the exact model
-STAGES = (0, 16, None)       # pairs per family in the quick stages (0: the LP's own); None: every column within the gap
-MIP_PAIRS = 60_000            # the exact model within the gap is tried only up to this many columns
+STAGES = (0, 4, None, 16)     # pairs per family in the quick stages (0: the LP's own); None: every column within the
+                              # gap (when that has too many columns, each family's 16 nearest pairs instead)
+QUICK_PAIRS = 60_000          # a quick stage (node-limited model on few pairs per family) only up to this many pairs
+MIP_PAIRS = 150_000           # the exact model within the gap is tried only up to this many columns
 
 
 @dataclass
@@ -1101,20 +1178,24 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
             # solved to the end, that model's optimum is the instance's.
             mdl = _aggregated_model(cols, lag, gap, best_h, best_u, MIP_PAIRS)
             if mdl is None:
-                break
+                # Too big: the quick stage on each family's nearest pairs comes next instead.
+                continue
             _report(progress, 0.9, f"exact model on {mdl.n_col} columns within the gap", _as_float(cols, ub))
-            res_a = _solve_aggregated(cols, mdl, ub - base, deadline)
+            res_a = _solve_aggregated(cols, mdl, ub - base, deadline, _proof_gap(cols, ub))
             if res_a is None:
                 break
-            finished, h3, u3, b3 = res_a
+            _, h3, u3, b3 = res_a
             if h3 is not None and _value(cols, h3, u3) < ub:
                 best_h, best_u = _improve(cols, h3, u3, deadline)
                 ub = _value(cols, best_h, best_u)
             if b3 is not None:
+                # HiGHS stops once its bound is within the proof gap: the bound, not its solution, counts.
                 lb = max(lb, min(base + b3, ub))
-            if finished and h3 is not None:
-                lb = max(lb, min(_value(cols, h3, u3), ub))
             break
+        if stage + 1 < len(STAGES) and STAGES[stage + 1] is None and \
+                _aggregated_model(cols, lag, gap, best_h, best_u, MIP_PAIRS) is None:
+            # This quick stage only prepares the exact model within the gap, which is too big here.
+            continue
         red, _ = _pair_reduced(cols, lag)
         unit_ok = _unit_reduced(cols, lag) <= gap
         if per_family == 0:
@@ -1132,8 +1213,9 @@ def _exact_multi(cols: _Columns, r: _Relaxation, deadline: float, workers: int, 
         if unit_ok is not None:
             on_unit = (best_h < 0) & (best_u >= 0)
             unit_ok[np.flatnonzero(on_unit), best_u[on_unit]] = True
-        if len(arcs) > MIP_PAIRS:
-            # HiGHS may overrun its time limit on a model this size (seen at city scale: by 30 s).
+        if len(arcs) > QUICK_PAIRS:
+            # HiGHS may overrun its time limit on a model this size (seen at city scale: by 30 s on
+            # 133,000 pairs), and within 400 nodes it finds nothing better there.
             continue
         _report(progress, 0.8 + 0.05 * stage, f"exact model on {len(arcs)} pairs", _as_float(cols, ub))
         # Work limits (branch-and-bound nodes) for the quick stages, so that load cannot change them;
@@ -1334,28 +1416,50 @@ def _aggregated_model(cols: _Columns, lag: _Lagrange, gap: int, keep_h: np.ndarr
     hx = np.flatnonzero(is_x | is_y)
     bed_col[hx] = multi_row[where_a[hx]] >= 0
     fam_col = ~is_v
+    # The two valid rows of the LP (`_restricted_lp`) at hosts taking several families: a family too big
+    # to share the host counts for all its slots, and families bigger than half its beds exclude each
+    # other. They keep this model's own LP as tight as the bound the gap was measured from.
+    h_at = where_a[bed_col]
+    s_min = int(p.f_size.min(initial=1))
+    slot_coef = np.ones(n_col)
+    slot_coef[bed_col] = np.where(persons[bed_col] > p.h_beds[h_at] - s_min, cols.slots[h_at], 1)
+    big_col = np.zeros(n_col, dtype=bool)
+    big_col[bed_col] = 2 * persons[bed_col] > p.h_beds[h_at]
+    r_big = n_row
     rows = np.concatenate([
         np.where(is_x | is_z, fam_row[np.where(is_x | is_z, who_a, 0)], r_fc + who_a)[fam_col],
         r_slot + host_row[where_a[on_host]],
         multi_row[where_a[bed_col]],
         r_pool + where_a[is_pool],
         r_pool + cls.host_class[where_a[is_v]],
-        r_unit + where_a[is_z | is_w]])
-    cidx = np.concatenate([col[fam_col], col[on_host], col[bed_col], col[is_pool], col[is_v], col[is_z | is_w]])
-    vals = np.concatenate([np.ones(int(fam_col.sum())), np.ones(int(on_host.sum())), persons[bed_col],
-                           np.ones(int(is_pool.sum())), -np.ones(int(is_v.sum())), persons[is_z | is_w]]).astype(float)
-    a = sparse.csr_matrix((vals, (rows, cidx)), shape=(n_row, n_col))
+        r_unit + where_a[is_z | is_w],
+        r_big + multi_row[where_a[big_col]] - r_bed])
+    cidx = np.concatenate([col[fam_col], col[on_host], col[bed_col], col[is_pool], col[is_v], col[is_z | is_w],
+                           col[big_col]])
+    vals = np.concatenate([np.ones(int(fam_col.sum())), slot_coef[on_host], persons[bed_col],
+                           np.ones(int(is_pool.sum())), -np.ones(int(is_v.sum())), persons[is_z | is_w],
+                           np.ones(int(big_col.sum()))]).astype(float)
+    a = sparse.csr_matrix((vals, (rows, cidx)), shape=(n_row + len(multi), n_col))
     fc_count = np.array([len(m) for m in cls.fc_members], dtype=np.int64) if n_fc else np.zeros(0, np.int64)
     pool_sizes = np.array([len(x) for x in agg_hosts], dtype=np.int64) if n_hc else np.zeros(0, np.int64)
     row_upper = np.concatenate([np.ones(len(sf)), fc_count, cols.slots[kept], p.h_beds[multi], pool_sizes,
-                                p.u_beds]).astype(float)
+                                p.u_beds, np.ones(len(multi))]).astype(float)
     return _AggModel(n_col, cost_a, upper_a, a, row_upper, kind_a, who_a, where_a, agg_hosts)
 
 
-def _solve_aggregated(cols: _Columns, mdl: _AggModel, cutoff: int, deadline: float):
-    """Solve the aggregated model by HiGHS (SciPy) with the incumbent's value as cutoff; returns
-    (finished, fam_host, fam_unit, bound) with the bound in scaled units relative to everyone unplaced,
-    or None when no solution came back."""
+def _proof_gap(cols: _Columns, ub: int) -> int:
+    """How far (in scaled units) a bound may stay below the integer value `ub` and still prove OPTIMAL:
+    most of the tolerance OPTIMAL allows (`OPTIMAL_REL_TOL`), less twice the rounding and the margin
+    HiGHS's bound is taken with."""
+    real = abs(_as_float(cols, ub))
+    highs_margin = 1e-9 * abs(ub - int(cols.unplaced_int.sum())) + 2
+    return max(0, int(cols.scale * (0.9 * OPTIMAL_REL_TOL * max(1.0, real) - 2 * _rounding(cols)) - highs_margin))
+
+
+def _solve_aggregated(cols: _Columns, mdl: _AggModel, cutoff: int, deadline: float, abs_gap: int = 0):
+    """Solve the aggregated model by HiGHS (SciPy) with the incumbent's value as cutoff, until its bound is
+    within `abs_gap` (scaled units) of its best solution; returns (finished, fam_host, fam_unit, bound)
+    with the bound in scaled units relative to everyone unplaced, or None when no solution came back."""
     import warnings
 
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -1365,7 +1469,9 @@ def _solve_aggregated(cols: _Columns, mdl: _AggModel, cutoff: int, deadline: flo
         return None
     if mdl.n_col == 0:
         return True, np.full(cols.n_fam, -1, dtype=np.int64), np.full(cols.n_fam, -1, dtype=np.int64), 0
-    opts = {"time_limit": left, "mip_rel_gap": 0.0, "presolve": True,
+    # Without presolve: on this model HiGHS's presolve and the restarts it leads to cost far more than they
+    # save (on 1,000 families x 1,100 hosts: 56 s with it, 6-10 s without, at a machine load of 3).
+    opts = {"time_limit": left, "mip_rel_gap": 0.0, "presolve": False, "mip_abs_gap": abs_gap / cols.scale,
             # Nothing worse than the incumbent (plus a margin for HiGHS's tolerances) is of use.
             "objective_bound": (cutoff + 1 + 1e-9 * abs(cutoff)) / cols.scale}
     with warnings.catch_warnings():
@@ -1453,10 +1559,13 @@ def _host_options(cols: _Columns, f: int, cache: dict) -> tuple[np.ndarray, np.n
 def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadline: float = math.inf,
              rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Local search: insert families that have no host into host room where that is cheaper, then
-    one-for-one ejections (a family gives up its host to one without, and moves to its own next best).
+    one-for-one ejections (a family gives up its place at a host or in a unit to one without a host,
+    and moves to its own cheapest option with room), repeated until neither finds anything.
 
     Whatever this returns admits no single insertion of an unhosted family into a host's remaining
-    room, or into a unit's remaining beds, that would lower the total cost.
+    room, or into a unit's remaining beds, and no such swap, that would lower the total cost. Every
+    move lowers the integer objective, so the search ends; the clock does not stop it (`deadline` is
+    not used), and `rounds` only bounds the passes (1,000 per round) as a safeguard.
     """
     p = cols.p
     size = p.f_size
@@ -1469,6 +1578,8 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
     unit_left = (p.u_beds - np.bincount(fam_unit[fam_unit >= 0], weights=size[fam_unit >= 0],
                                         minlength=n_unit).astype(np.int64)) if n_unit else np.zeros(0, np.int64)
     new_pairs: list[tuple[int, int, int]] = []
+    hcost = np.zeros(cols.n_fam, dtype=np.int64)   # each hosted family's cost at its host
+    fc_size = np.array([size[m[0]] if len(m) else 0 for m in cols.cls.fc_members], dtype=np.int64)
 
     def cur_cost(f: int) -> int:
         if fam_unit[f] >= 0:
@@ -1506,7 +1617,8 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
         if h >= 0:
             beds_left[h] -= size[f]
             slots_left[h] -= 1
-            new_pairs.append((f, h, host_cost(f, h)))
+            hcost[f] = host_cost(f, h)
+            new_pairs.append((f, h, int(hcost[f])))
         if u >= 0:
             unit_left[u] -= size[f]
 
@@ -1525,40 +1637,160 @@ def _improve(cols: _Columns, fam_host: np.ndarray, fam_unit: np.ndarray, deadlin
                 done = True
         return done
 
-    changed = False
-    for _ in range(rounds):
-        changed = insert_all()
-        # Ejections: f takes g's place at a host where f fits once g leaves; g goes to its next best.
+    counted: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _room_counts(s_: int, cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per family class of s_ persons: how many hosts with room for s_ persons it may use at no
+        language cost, and at that cost (`cnt`: hosts with room per host class). Counted in full once,
+        then updated from the host classes whose count changed (a pass moves few families)."""
+        cls = cols.cls
+        if s_ not in counted:
+            fcs = np.flatnonzero(fc_size == s_)
+            cheap_fc = np.zeros(len(fc_size), dtype=np.int64)
+            dear_fc = np.zeros(len(fc_size), dtype=np.int64)
+            step = max(1, 2_000_000 // cls.compat.shape[1])   # rows per block: no full-size copy at city scale
+            c32 = cnt.astype(np.float32)                      # exact up to 2**24; the products run in BLAS
+            for a0 in range(0, len(fcs), step):
+                rows = fcs[a0:a0 + step]
+                cm, nl = cls.compat[rows], cls.nolang[rows]
+                cheap_fc[rows] = np.rint((cm & ~nl).astype(np.float32) @ c32).astype(np.int64)
+                dear_fc[rows] = np.rint((cm & nl).astype(np.float32) @ c32).astype(np.int64)
+            counted[s_] = (cnt.copy(), cheap_fc, dear_fc)
+        prev, cheap_fc, dear_fc = counted[s_]
+        ch = np.flatnonzero(cnt != prev)
+        if len(ch):
+            fcs = np.flatnonzero(fc_size == s_)
+            d = (cnt - prev)[ch]
+            cm, nl = cls.compat[np.ix_(fcs, ch)], cls.nolang[np.ix_(fcs, ch)]
+            cheap_fc[fcs] += (cm & ~nl).astype(np.int64) @ d
+            dear_fc[fcs] += (cm & nl).astype(np.int64) @ d
+            prev[:] = cnt
+        return cheap_fc, dear_fc
+
+    def regrets() -> np.ndarray:
+        """Per family with a host or in a unit: its cheapest option with room now other than its own host,
+        less its cost where it is (_INF for unplaced families). A family in a unit may see its own unit
+        among the options: that only makes its regret lower, so it only proposes swaps to be checked."""
+        hosted = fam_host >= 0
+        in_unit = ~hosted & (fam_unit >= 0)
+        alt = cols.unplaced_int.copy()
+        if n_unit:
+            uok = (cols.u_int < _INF) & (unit_left[None, :] >= size[:, None])
+            alt = np.minimum(alt, np.where(uok, cols.u_int, _INF).min(axis=1))
+        sch = cols.sch
+        if len(sch):
+            ok = (slots_left[sch.h] >= 1) & (beds_left[sch.h] >= size[sch.f]) & (sch.h != fam_host[sch.f])
+            seg_f, seg_start = cols.sch_seg
+            alt[seg_f] = np.minimum(alt[seg_f], np.minimum.reduceat(np.where(ok, cols.sch_c, _INF), seg_start))
+        cls = cols.cls
+        ns = np.flatnonzero((hosted | in_unit) & (cols.fc_of >= 0))
+        if len(ns) and cls.compat.shape[1]:
+            hc = cls.host_class
+            for s_ in np.unique(size[ns]).tolist():
+                g = ns[size[ns] == s_]
+                # Hosts with room for this size, counted per host class; a family's own host is left out.
+                room = (slots_left >= 1) & (beds_left >= s_) & (hc >= 0)
+                cheap_fc, dear_fc = _room_counts(s_, np.bincount(hc[room], minlength=cls.compat.shape[1]))
+                fc, own = cols.fc_of[g], fam_host[g]
+                own_room = room[own] & (own >= 0)
+                own_nl = cls.nolang[fc, hc[own]]
+                cheap = cheap_fc[fc] - (own_room & ~own_nl)
+                dear = dear_fc[fc] - (own_room & own_nl)
+                alt[g] = np.minimum(alt[g], np.where(cheap > 0, 0, np.where(dear > 0, cols.lang_int, _INF)))
+        here = np.where(hosted, hcost, _INF)
+        if n_unit:
+            uf = np.flatnonzero(in_unit)
+            here[uf] = cols.u_int[uf, fam_unit[uf]]
+        return np.where(hosted | in_unit, alt - here, _INF)
+
+    def unit_swap(f: int, now: int, least_u: np.ndarray) -> bool:
+        """f takes the place of a family g in a unit (where f fits once g leaves), g moves to its cheapest
+        option with room elsewhere, when that lowers the total; checked on the room now."""
+        gain = np.where(cols.u_int[f] < _INF, now - cols.u_int[f] - least_u, -1)
+        if fam_unit[f] >= 0:
+            gain[fam_unit[f]] = -1
+        u = int(np.argmax(gain))
+        if gain[u] <= 0:
+            return False
+        best = None
+        left, unit_left[u] = unit_left[u], -1     # g's options elsewhere: not this unit
+        for g in np.flatnonzero((fam_unit == u) & (fam_host < 0)).tolist():
+            if left + size[g] < size[f]:
+                continue
+            alt_c, alt_h, alt_u = best_elsewhere(g, -1)
+            gn = now + int(cols.u_int[g, u]) - int(cols.u_int[f, u]) - alt_c
+            if gn > 0 and (best is None or gn > best[0]):
+                best = (gn, g, alt_h, alt_u)
+        unit_left[u] = left
+        if best is None:
+            return False
+        move(best[1], best[2], best[3])
+        move(f, -1, u)
+        return True
+
+    def swaps() -> bool:
+        """One pass of one-for-one ejections: a family without a host takes the place of a hosted family g
+        (where it fits once g leaves), and g moves to its cheapest option with room elsewhere, when that
+        lowers the total. Every host of each family is looked at; a pass that moves nothing proves that
+        no such swap is left."""
+        reg = regrets()
+        hosted = np.flatnonzero(fam_host >= 0)
+        least: dict[int, np.ndarray] = {}
+        for s_ in np.unique(size[fam_host < 0]).tolist():
+            r_ = np.full(cols.n_host, _INF, dtype=np.int64)
+            fit = hosted[beds_left[fam_host[hosted]] + size[hosted] >= s_]
+            np.minimum.at(r_, fam_host[fit], reg[fit])
+            least[s_] = r_
+        # The same per unit: a family may take the place of one in a unit, which moves elsewhere.
+        least_u: dict[int, np.ndarray] = {}
+        in_u = np.flatnonzero((fam_host < 0) & (fam_unit >= 0))
+        for s_ in np.unique(size[fam_host < 0]).tolist() if n_unit else []:
+            r_ = np.full(n_unit, _INF, dtype=np.int64)
+            fit = in_u[unit_left[fam_unit[in_u]] + size[in_u] >= s_]
+            np.minimum.at(r_, fam_unit[fit], reg[fit])
+            least_u[s_] = r_
+        done = False
         for f in np.flatnonzero(fam_host < 0).tolist():
-            if time.perf_counter() > deadline:
-                break
+            now = cur_cost(f)
+            if n_unit and unit_swap(f, now, least_u[int(size[f])]):
+                done = True
+                continue
             hs, cs = _host_options(cols, f, cache)
             if not len(hs):
                 continue
-            order = np.argsort(cs, kind="stable")[:20]
-            for i in order.tolist():
-                h, c = int(hs[i]), int(cs[i])
-                if c >= cur_cost(f):
-                    break
-                done = False
-                for g in np.flatnonzero(fam_host == h).tolist():
-                    if beds_left[h] + size[g] < size[f]:
-                        continue
-                    c_g = host_cost(g, h)
-                    alt_c, alt_h, alt_u = best_elsewhere(g, h)
-                    if c + alt_c < cur_cost(f) + c_g:
-                        move(g, alt_h, alt_u)
-                        move(f, h, -1)
-                        done = changed = True
-                        break
-                if done:
-                    break
-        if not changed or time.perf_counter() > deadline:
+            gain = now - cs - least[int(size[f])][hs]
+            i = int(np.argmax(gain))
+            if gain[i] <= 0:
+                continue
+            # The prices above may be stale after this pass's moves: the swap is checked on the room now.
+            h, c = int(hs[i]), int(cs[i])
+            best = None
+            for g in np.flatnonzero(fam_host == h).tolist():
+                if beds_left[h] + size[g] < size[f]:
+                    continue
+                alt_c, alt_h, alt_u = best_elsewhere(g, h)
+                gn = now + int(hcost[g]) - c - alt_c
+                if gn > 0 and (best is None or gn > best[0]):
+                    best = (gn, g, alt_h, alt_u)
+            if best is not None:
+                move(best[1], best[2], best[3])
+                move(f, h, -1)
+                done = True
+        return done
+
+    # Each hosted family's cost at its host.
+    pos = _arc_lookup(cols, fam_host)
+    for f in np.flatnonzero(fam_host >= 0).tolist():
+        j = int(pos[f])
+        same = j >= 0 and cols.pair_fam[j] == f and cols.pair_host[j] == fam_host[f]
+        hcost[f] = cols.pair_cost[j] if same else host_cost(f, int(fam_host[f]))
+
+    # Insertions and swaps until neither finds anything (each move lowers the integer objective, so this
+    # ends; the clock does not stop it): the answer admits no improving insertion or swap.
+    for _ in range(max(1, rounds) * 1000):
+        inserted = insert_all()
+        if not swaps() and not inserted:
             break
-    if changed:
-        # The last ejections may have left room: insert once more.
-        while insert_all():
-            pass
     if new_pairs:
         have = set((cols.pair_fam * cols.n_host + cols.pair_host).tolist())
         add = [(f, h, c) for f, h, c in dict.fromkeys(new_pairs) if f * cols.n_host + h not in have]

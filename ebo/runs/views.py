@@ -109,12 +109,10 @@ def detail(run_id: uuid.UUID):
         run=run,
         review=data,
         state=state,
-        action=ActionForm(),
-        reject_form=RejectForm(),
-        answer_form=AnswerForm(),
         states=STATES,
         page_no=data.rows.page,
         newer=runs_svc.newer_run(run),
+        words=svc.row_words(),
     )
 
 
@@ -249,7 +247,8 @@ def move(run_id: uuid.UUID, proposal_id: uuid.UUID):
     elif request.method == "POST":
         status = 400
     back = _back(run, prop).location
-    return render_template("runs/move.html", run=run, proposal=prop, row=row, form=form, back=back), status
+    return render_template("runs/move.html", run=run, proposal=prop, row=row, form=form, back=back,
+                           words=svc.row_words()), status
 
 
 @bp.route("/<uuid:run_id>/send", methods=["POST"])

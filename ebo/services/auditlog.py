@@ -115,6 +115,13 @@ ERASE_WORDS = {"pseudonymised": _l("the name and contact details were removed, t
                "deleted": _l("deleted")}
 
 
+# Yes/no details in words (yes, no; None where the event says nothing for it).
+BOOL_WORDS = {"accepted": (_l("accepted"), _l("declined")), "photo": (_l("with a photo"), _l("without a photo")),
+              "unplanned": (_l("not planned"), _l("planned")), "revet": (_l("to be vetted again"), None),
+              "account": (_l("the account exists"), _l("no such account")),
+              "taken": (_l("the address was already in use"), None)}
+
+
 @dataclass
 class AuditLine:
     """One audit event as the log shows it: who, what, on what, and the details, all in words."""
@@ -213,27 +220,31 @@ def _object(e: AuditEvent, known: dict) -> tuple[str, str | None]:
     return word, None
 
 
+# Counts in words, each translated only when an event has that count (not all of them for every count).
+COUNT_WORDS = {
+    "members": lambda n: ngettext("%(num)d person", "%(num)d persons", n),
+    "persons": lambda n: ngettext("%(num)d person", "%(num)d persons", n),
+    "count": lambda n: ngettext("%(num)d record", "%(num)d records", n),
+    "rows": lambda n: ngettext("%(num)d row", "%(num)d rows", n),
+    "sent": lambda n: ngettext("%(num)d proposal sent", "%(num)d proposals sent", n),
+    "approved": lambda n: ngettext("%(num)d approved", "%(num)d approved", n),
+    "refused": lambda n: ngettext("%(num)d refused", "%(num)d refused", n),
+    "live_elsewhere": lambda n: ngettext("%(num)d already proposed elsewhere", "%(num)d already proposed elsewhere", n),
+    "created": lambda n: ngettext("%(num)d new", "%(num)d new", n),
+    "updated": lambda n: ngettext("%(num)d updated", "%(num)d updated", n),
+    "families": lambda n: ngettext("%(num)d family", "%(num)d families", n),
+    "accounts": lambda n: ngettext("%(num)d account", "%(num)d accounts", n),
+    "left": lambda n: ngettext("%(num)d recovery code left", "%(num)d recovery codes left", n),
+    "beds": lambda n: ngettext("%(num)d bed", "%(num)d beds", n),
+    "months": lambda n: ngettext("older than %(num)d month", "older than %(num)d months", n),
+    "delta": lambda n: ngettext("%(num)d person more", "%(num)d persons more", n) if n >= 0 else ngettext(
+        "%(num)d person fewer", "%(num)d persons fewer", -n),
+}
+
+
 def _count_words(key: str, n: int) -> str | None:
-    words = {
-        "members": ngettext("%(num)d person", "%(num)d persons", n),
-        "persons": ngettext("%(num)d person", "%(num)d persons", n),
-        "count": ngettext("%(num)d record", "%(num)d records", n),
-        "rows": ngettext("%(num)d row", "%(num)d rows", n),
-        "sent": ngettext("%(num)d proposal sent", "%(num)d proposals sent", n),
-        "approved": ngettext("%(num)d approved", "%(num)d approved", n),
-        "refused": ngettext("%(num)d refused", "%(num)d refused", n),
-        "live_elsewhere": ngettext("%(num)d already proposed elsewhere", "%(num)d already proposed elsewhere", n),
-        "created": ngettext("%(num)d new", "%(num)d new", n),
-        "updated": ngettext("%(num)d updated", "%(num)d updated", n),
-        "families": ngettext("%(num)d family", "%(num)d families", n),
-        "accounts": ngettext("%(num)d account", "%(num)d accounts", n),
-        "left": ngettext("%(num)d recovery code left", "%(num)d recovery codes left", n),
-        "beds": ngettext("%(num)d bed", "%(num)d beds", n),
-        "months": ngettext("older than %(num)d month", "older than %(num)d months", n),
-        "delta": ngettext("%(num)d person more", "%(num)d persons more", n) if n >= 0 else ngettext(
-            "%(num)d person fewer", "%(num)d persons fewer", -n),
-    }
-    return words.get(key)
+    words = COUNT_WORDS.get(key)
+    return words(n) if words is not None else None
 
 
 def _value_words(value) -> str:
@@ -260,10 +271,7 @@ def detail_words(e: AuditEvent) -> list[str]:
         if key in ("family", "family_id", "proposal", "visit", "visit_id", "replaces", "endpoint", "today"):
             continue  # another record's id, or a date the event's time already says
         if isinstance(value, bool):
-            words = {"accepted": (_("accepted"), _("declined")), "photo": (_("with a photo"), _("without a photo")),
-                     "unplanned": (_("not planned"), _("planned")), "revet": (_("to be vetted again"), None),
-                     "account": (_("the account exists"), _("no such account")),
-                     "taken": (_("the address was already in use"), None)}.get(key)
+            words = BOOL_WORDS.get(key)
             if words and words[0 if value else 1]:
                 out.append(str(words[0 if value else 1]))
             elif not words:
@@ -306,16 +314,23 @@ def in_words(events, users: dict | None = None) -> list[AuditLine]:
     users = actors(events) if users is None else users
     known = _objects(events)
     lines = []
+    whos: dict = {}  # a page has a handful of actors and actions: each put in words once
+    whats: dict = {}
     for e in events:
         who_user = users.get(e.actor_id)
-        if who_user is not None:
-            who = _("%(name)s (%(role)s)", name=who_user.name or who_user.email, role=role_label(who_user.role))
-        elif e.actor_id is not None:
-            who = _("an account that no longer exists")
-        else:
-            who = _("nobody logged in") if e.ip else _("the system")
+        key = (e.actor_id, bool(e.ip))
+        if key not in whos:
+            if who_user is not None:
+                whos[key] = _("%(name)s (%(role)s)", name=who_user.name or who_user.email,
+                              role=role_label(who_user.role))
+            elif e.actor_id is not None:
+                whos[key] = _("an account that no longer exists")
+            else:
+                whos[key] = _("nobody logged in") if e.ip else _("the system")
+        if e.action not in whats:
+            whats[e.action] = action_label(e.action)
         label, url = _object(e, known)
-        lines.append(AuditLine(event=e, who=who, who_id=who_user.id if who_user is not None else None,
-                               what=action_label(e.action), object_label=label, object_url=url,
+        lines.append(AuditLine(event=e, who=whos[key], who_id=who_user.id if who_user is not None else None,
+                               what=whats[e.action], object_label=label, object_url=url,
                                details=detail_words(e)))
     return lines

@@ -30,7 +30,23 @@ def format_value(value: float) -> str:
     """A value as text in the user's locale: whole numbers without decimals, else one ("2,5" in Swedish)."""
     from flask_babel import format_decimal
 
-    return format_decimal(value, format="#,##0.#")
+    from ebo.ui import _number_pattern
+
+    return format_decimal(value, format=_number_pattern("#,##0.#"))
+
+
+def value_formatter():
+    """`format_value` remembering what it wrote, for one chart (one locale): a chart writes the same few
+    values many times (in a bar, beside it and in its table)."""
+    written: dict = {}
+
+    def fmt(value: float) -> str:
+        text = written.get(value)
+        if text is None:
+            text = written[value] = format_value(value)
+        return text
+
+    return fmt
 
 
 def _nice_max(value: float) -> int:

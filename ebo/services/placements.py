@@ -412,13 +412,19 @@ def filter_choices() -> tuple[list, list[str]]:
     return schools, [r.value for r in Route]
 
 
-def list_query(f: Filters, on: dt.date | None = None):
-    """The SELECT of placements matching the filters, in the chosen order."""
-    q = (sa.select(Placement)
-         .join(Family, Placement.family_id == Family.id)
-         .outerjoin(HostHousehold, Placement.host_id == HostHousehold.id)
-         .outerjoin(HousingUnit, Placement.unit_id == HousingUnit.id)
-         .options(*_load_options()))
+def list_query(f: Filters, on: dt.date | None = None, *, ids_only: bool = False):
+    """The SELECT of placements matching the filters, in the chosen order (with `ids_only`, of their ids)."""
+    q = sa.select(Placement.id if ids_only else Placement)
+    # Joined only when a filter or the order reads them: a placement always has its family (a foreign key,
+    # not null) and at most one host and one unit, so the joins never change the rows, only the cost (the
+    # count and the page would otherwise each read all 20,000 families).
+    if f.route or f.sort == "family":
+        q = q.join(Family, Placement.family_id == Family.id)
+    if f.area or f.sort == "area":
+        q = (q.outerjoin(HostHousehold, Placement.host_id == HostHousehold.id)
+             .outerjoin(HousingUnit, Placement.unit_id == HousingUnit.id))
+    if not ids_only:
+        q = q.options(*_load_options())
     if f.status == "active":
         q = q.where(Placement.end_date.is_(None))
     elif f.status == "ended":
@@ -439,8 +445,95 @@ def list_query(f: Filters, on: dt.date | None = None):
 
 
 def list_page(f: Filters, on: dt.date | None = None):
-    """One page of placements (a Flask-SQLAlchemy Pagination)."""
-    return db.paginate(list_query(f, on), page=f.page, per_page=PER_PAGE, error_out=False)
+    """One page of placements (a Flask-SQLAlchemy Pagination) whose items are `ListRow`s.
+
+    The page's ids are read in the list's order, then what the rows show is read as columns (one query for
+    the placements with their family, place and proposal, one for the children, one for the visits)
+    rather than as objects with their relationships: a fraction of the work for the same table."""
+    on = on or today()
+    page = db.paginate(list_query(f, on, ids_only=True), page=f.page, per_page=PER_PAGE, error_out=False)
+    page.items = list_rows(page.items, on)
+    return page
+
+
+@dataclass
+class ListFamily:
+    """What the list shows of a placement's family (as `family_label` reads it)."""
+
+    contact_name: str
+    reference: str
+    pseudonymised_at: dt.datetime | None
+
+
+@dataclass
+class ListRow:
+    """One row of the placements list, read as columns."""
+
+    id: uuid.UUID
+    family: ListFamily
+    persons: int
+    host_id: uuid.UUID | None
+    host_reference: str | None
+    start_date: dt.date
+    end_date: dt.date | None
+    place_name: str
+    address: str
+    schools: list
+    last_visit: dt.date | None
+    overdue: bool
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the placement has not ended."""
+        return self.end_date is None
+
+
+def list_rows(ids: list[uuid.UUID], on: dt.date) -> list[ListRow]:
+    """The list's rows for these placement ids, in their order: three column queries, whatever their number."""
+    H, U = HostHousehold, HousingUnit
+    rows = {r.id: r for r in db.session.execute(
+        sa.select(Placement.id, Placement.family_id, Placement.host_id, Placement.persons, Placement.start_date,
+                  Placement.end_date, Family.contact_name, Family.reference, Family.pseudonymised_at,
+                  H.contact_name.label("host_name"), H.reference.label("host_reference"),
+                  sa.func.coalesce(H.street, U.street).label("street"),
+                  sa.func.coalesce(H.postal_code, U.postal_code).label("postal_code"),
+                  sa.func.coalesce(H.town, U.town).label("town"),
+                  U.id.label("unit_id"), U.name.label("unit_name"),
+                  sa.case((H.id.is_not(None), H.lat), else_=U.lat).label("lat"),
+                  sa.case((H.id.is_not(None), H.lon), else_=U.lon).label("lon"),
+                  Proposal.child_km)
+        .join(Family, Placement.family_id == Family.id)
+        .outerjoin(H, Placement.host_id == H.id).outerjoin(U, Placement.unit_id == U.id)
+        .outerjoin(Proposal, Placement.proposal_id == Proposal.id)
+        .where(Placement.id.in_(ids)))}
+    children: dict[uuid.UUID, list] = {}
+    for c in db.session.execute(
+            sa.select(FamilyMember.family_id, FamilyMember.birth_year, School.name, School.lat, School.lon)
+            .outerjoin(School, FamilyMember.school_id == School.id)
+            .where(FamilyMember.family_id.in_({r.family_id for r in rows.values()}),
+                   FamilyMember.kind == MemberKind.CHILD)
+            .order_by(FamilyMember.family_id, FamilyMember.position)):
+        children.setdefault(c.family_id, []).append(c)
+    schedules = {pid: _Schedule(pid, r.start_date, r.end_date, []) for pid, r in rows.items()}
+    for v in db.session.execute(
+            sa.select(FollowUpVisit.placement_id, FollowUpVisit.planned_on, FollowUpVisit.done_on,
+                      FollowUpVisit.notes).where(FollowUpVisit.placement_id.in_(ids))):
+        schedules[v.placement_id].follow_ups.append(v)
+    out = []
+    for pid in ids:
+        r = rows[pid]
+        place = (r.lat, r.lon) if r.host_id is not None or r.unit_id is not None else None
+        kids = [(c.birth_year, c.name, c.lat, c.lon) for c in children.get(r.family_id, [])]
+        done = [v.done_on for v in schedules[pid].follow_ups if v.done_on is not None]
+        town = " ".join(x for x in (r.postal_code, r.town) if x)
+        out.append(ListRow(
+            id=pid, family=ListFamily(r.contact_name, r.reference, r.pseudonymised_at), persons=r.persons,
+            host_id=r.host_id, host_reference=r.host_reference, start_date=r.start_date, end_date=r.end_date,
+            place_name=r.host_name if r.host_id is not None else (r.unit_name or ""),
+            address=", ".join(p for p in (r.street, town) if p) if place is not None else "",
+            schools=_child_schools(place, r.child_km, kids), last_visit=max(done) if done else None,
+            overdue=is_overdue(schedules[pid], on)))
+    return out
 
 
 # --- one placement: rows for the list, the detail -----------------------------------------------
@@ -458,17 +551,22 @@ class ChildSchool:
 def child_schools(placement) -> list[ChildSchool]:
     """Each child's school and distance: from the confirmed proposal, else computed from coordinates."""
     place = placement.host or placement.unit
-    stored = list(placement.proposal.child_km or []) if placement.proposal is not None else []
-    children = placement.family.children
+    kids = [(c.birth_year, c.school.name, c.school.lat, c.school.lon) if c.school is not None
+            else (c.birth_year, None, None, None) for c in placement.family.children]
+    return _child_schools(None if place is None else (place.lat, place.lon),
+                          placement.proposal.child_km if placement.proposal is not None else None, kids)
+
+
+def _child_schools(place: tuple | None, child_km, kids: list[tuple]) -> list[ChildSchool]:
+    """`child_schools` from plain values: the place's (lat, lon), the proposal's distances, and each child's
+    (birth year, school name, school lat, school lon), the name None for a child without a school."""
+    stored = list(child_km or [])
     out = []
-    for i, child in enumerate(children):
-        school = child.school
-        km = stored[i] if len(stored) == len(children) else None
-        if km is None and school is not None and place is not None and None not in (
-                school.lat, school.lon, place.lat, place.lon):
-            km = haversine_km(place.lat, place.lon, school.lat, school.lon)
-        out.append(ChildSchool(child.birth_year, school.name if school else None,
-                               None if school is None or km is None else round(float(km), 1)))
+    for i, (birth_year, school, lat, lon) in enumerate(kids):
+        km = stored[i] if len(stored) == len(kids) else None
+        if km is None and school is not None and place is not None and None not in (lat, lon, *place):
+            km = haversine_km(place[0], place[1], lat, lon)
+        out.append(ChildSchool(birth_year, school, None if school is None or km is None else round(float(km), 1)))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from ebo.services.charts import INKS, Chart, format_value, svg_open
+from ebo.services.charts import INKS, Chart, svg_open, value_formatter
 
 PATTERNS = ('<path d="M0,8 L8,0" stroke="{ink}" stroke-width="2"/>',
             '<circle cx="4" cy="4" r="1.8" fill="{ink}"/>',
@@ -20,6 +20,7 @@ def stacked_bars(chart_id: str, title: str, desc: str, rows: list[tuple[str, lis
                  series: list[str], heading: str = "", total_heading: str = "",
                  reference: tuple[str, float] | None = None) -> Chart:
     """One horizontal bar per row, stacked by series; an optional dashed reference line (a target)."""
+    format_value = value_formatter()
     width = 720
     label_w, right, top, row_h, bar_h = 120, 70, 44, 34, 22
     height = top + row_h * max(len(rows), 1) + 28

@@ -10,6 +10,7 @@ shown as the solution's stored (English) sentence, with ids replaced by school n
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import uuid
@@ -17,11 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_date, format_decimal
 
 from ebo.extensions import db
+from ebo.i18n import gettext as _
+from ebo.i18n import ngettext
 from ebo.models import Family, MatchingRun, RunUnplaced, School
+from ebo.pagination import rows_page
 from matching import schema as ms
 from matching.explain import explain_details, forget_instance
 
@@ -34,7 +37,9 @@ REF_LEN = 8
 
 def school_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     """The names of the schools with these ids (None ignored)."""
-    ids = {i for i in ids if i is not None}  # one query even when empty: a page's statements do not depend on its data
+    ids = {i for i in ids if i is not None}
+    if not ids:  # nothing to look up: no statement
+        return {}
     return dict(db.session.execute(sa.select(School.id, School.name).where(School.id.in_(ids))).all())
 
 
@@ -92,16 +97,39 @@ class UnplacedRow:
     reference: str = ""  # the family's human reference, or the short id when the family is gone
 
 
+@functools.cache
+def _page_statement() -> sa.Select:
+    """One page of a run's unplaced rows (run_id, offset, limit bound), with the family's reference while the
+    family is still registered: plain columns, one statement, built once."""
+    return (
+        sa.select(RunUnplaced.ref, RunUnplaced.reasons, RunUnplaced.family_id, Family.reference)
+        .outerjoin(Family, Family.id == RunUnplaced.family_id)
+        .where(RunUnplaced.run_id == sa.bindparam("run_id"))
+        .order_by(RunUnplaced.position)
+        .offset(sa.bindparam("offset", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
 def unplaced_page(run: MatchingRun, page: int = 1, per_page: int | None = None):
     """One page of the run's unplaced families (a Pagination of UnplacedRow), in the current language."""
-    query = sa.select(RunUnplaced).where(RunUnplaced.run_id == run.id).order_by(RunUnplaced.position)
-    pagination = db.paginate(query, page=max(1, page), per_page=per_page or PER_PAGE, error_out=False)
-    pagination.items = in_words(list(pagination.items))
-    return pagination
+    per_page, page = per_page or PER_PAGE, max(1, page)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(RunUnplaced).where(RunUnplaced.run_id == run.id))
+    rows = db.session.execute(_page_statement(), {"run_id": run.id, "offset": (page - 1) * per_page,
+                                                   "limit": per_page}).all()
+    items = _in_words(rows, {r.family_id: r.reference for r in rows if r.reference is not None})
+    return rows_page(items, page, per_page, total or 0)
 
 
 def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
     """Stored unplaced rows with their reasons in the current language (school names looked up once)."""
+    known = [r.family_id for r in rows if r.family_id is not None]
+    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all())
+    return _in_words(rows, refs)
+
+
+def _in_words(rows, refs: dict) -> list[UnplacedRow]:
+    """Rows with `ref`, `reasons` and `family_id`, in words; `refs` are the references of the families still
+    registered."""
     ids: set[str] = set()
     for r in rows:
         for d in r.reasons or []:
@@ -111,8 +139,6 @@ def in_words(rows: list[RunUnplaced]) -> list[UnplacedRow]:
                     ids.add(str(step["arg"]["school"]))
             ids.update(UUID_RE.findall(d.get("text") or "") if "rule" not in d else ())
     names = _school_names_by_str(ids)
-    known = [r.family_id for r in rows if r.family_id is not None]
-    refs = dict(db.session.execute(sa.select(Family.id, Family.reference).where(Family.id.in_(known))).all())
     return [UnplacedRow(ref=r.ref, reasons=[_one(d, names) for d in r.reasons or []],
                         family_id=r.family_id if r.family_id in refs else None,
                         reference=refs.get(r.family_id) or r.ref) for r in rows]

@@ -43,19 +43,49 @@ def test_extreme_weights_claims_hold_against_brute_force(inst, weights) -> None:
     assert sol.bound <= want + tol, (sol.bound, want)
     assert sol.objective >= want - tol
     assert abs(objective(inst, sol.placements) - sol.objective) <= tol
-    # ... and OPTIMAL means what validate and the format say it means.
-    if sol.status == "OPTIMAL":
-        assert sol.objective - want <= 1e-6 * max(1.0, abs(want)), (sol.objective, want)
+    # ... OPTIMAL means what validate and the format say it means, and these tiny instances are solved
+    # exactly even at the largest legal weights: the answer is OPTIMAL, at the brute-force optimum.
+    assert sol.status == "OPTIMAL", (sol.objective, sol.bound, want)
+    assert sol.objective - want <= 1e-6 * max(1.0, abs(want)), (sol.objective, want)
 
 
-def test_extreme_unplaced_weight_on_a_real_instance_is_honest() -> None:
+def test_largest_legal_weights_and_sizes_solved_exactly_against_brute_force() -> None:
+    import datetime as dt
+
+    from matching.schema import MAX_COUNT, Child, Family, Host, Instance, School, Unit
+
+    d = dt.date(2026, 12, 1)
+    big = MAX_COUNT
+    for weights in EXTREME:
+        school = School("S", 59.30, 18.00)
+        hosts = (Host("H0", 59.31, 18.01, beds=big, max_families=2, accepts_children=True, languages=("sv",)),
+                 Host("H1", 59.33, 18.02, beds=big - 1, max_families=3, accepts_children=True, languages=("ar",)),
+                 Host("H2", 59.30, 18.03, beds=3, accepts_children=True, languages=("sv", "ar")))
+        fams = (Family("F0", big // 2, d, children=(Child("S"),), languages=("ar",)),
+                Family("F1", big // 2 + 1, d, children=(Child("S"),), languages=("sv",)),
+                Family("F2", 2, d, languages=("ar",)),
+                Family("F3", big - 3, d, children=(Child("S"), Child()), languages=("sv",)),
+                Family("F4", 1, d, children=(Child("S"),), languages=("fa",)))
+        inst = Instance(date=d, params=Params(max_school_km=50, weights=weights), schools=(school,), hosts=hosts,
+                        units=(Unit("U", 59.4, 18.1, beds=big + 1),), families=fams)
+        sol = solve(inst, time_limit_s=20)
+        assert validate(inst, sol) == []
+        want = brute_force(inst)
+        assert sol.status == "OPTIMAL", (weights, sol.objective, sol.bound, want)
+        assert abs(sol.objective - want) <= 1e-6 * max(1.0, abs(want)), (weights, sol.objective, want)
+        assert sol.bound <= want + 1e-9 * max(1.0, abs(want))
+
+
+def test_extreme_unplaced_weight_on_a_real_instance_is_exact() -> None:
+    # Costs span 1e13 here (unplaced at 1e12 per person, school km in metres); capped at a first
+    # solution's value they fit a millimetre scale, and the answer is proven optimal.
     inst = generate_custom(30, 24, 3, 1, seed=11, multi_family_share=0.5, unit_bed_share=0.04,
                            params=Params(weights=Weights(unplaced_per_person=MAX_WEIGHT)))
     sol = solve(inst, time_limit_s=20)
     assert validate(inst, sol) == []
     assert sol.bound <= sol.objective
-    if sol.status == "OPTIMAL":
-        assert sol.objective - sol.bound <= 1e-6 * sol.objective
+    assert sol.status == "OPTIMAL", (sol.objective, sol.bound)
+    assert sol.objective - sol.bound <= 1e-6 * sol.objective
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
@@ -135,12 +165,77 @@ def _check_no_insertion_and_true_reasons(inst, sol) -> None:
                 assert not inst.units
 
 
+def _check_no_improving_swap(inst, sol) -> None:
+    """No family without a host can take the place of a hosted family g (g moving to its best option with
+    room elsewhere: another host, a unit, or unplaced) at a lower total cost. Checked with matching.rules."""
+    fams = {f.id: f for f in inst.families}
+    units = {u.id: u for u in inst.units}
+    beds_left = {h.id: h.beds for h in inst.hosts}
+    slots_left = {h.id: inst.max_families(h) for h in inst.hosts}
+    unit_left = {u.id: u.beds for u in inst.units}
+    at_host: dict[str, list] = {}
+    fixed = {x.family_id for x in inst.fixed}
+    where = {}
+    for p in sol.placements:
+        f = fams[p.family_id]
+        where[f.id] = p
+        if p.host_id is not None:
+            beds_left[p.host_id] -= f.size
+            slots_left[p.host_id] -= 1
+            if f.id not in fixed:
+                at_host.setdefault(p.host_id, []).append(f)
+        else:
+            unit_left[p.unit_id] -= f.size
+
+    def allowed(h, f) -> bool:
+        return h.beds >= f.size and inst.max_families(h) >= 1 and not rules.violated_pair_rules(inst, h, f)
+
+    def best_two(g) -> list[tuple[float, str | None]]:
+        """g's two cheapest options with room now, on distinct hosts (None: a unit or unplaced)."""
+        opts = [(rules.unplaced_cost(inst, g), None)]
+        opts += [(rules.unit_cost(inst, u, g), None) for u in inst.units
+                 if unit_left[u.id] >= g.size and rules.unit_step_free_ok(u, g)]
+        opts += [(rules.host_cost(inst, h, g), h.id) for h in inst.hosts
+                 if slots_left[h.id] >= 1 and beds_left[h.id] >= g.size and allowed(h, g)]
+        return sorted(opts, key=lambda o: o[0])[:2]
+
+    alts = {g.id: best_two(g) for gs in at_host.values() for g in gs}
+    for f in inst.families:
+        p = where.get(f.id)
+        if f.id in fixed or (p is not None and p.host_id is not None):
+            continue
+        now = rules.unit_cost(inst, units[p.unit_id], f) if p is not None else rules.unplaced_cost(inst, f)
+        for h in inst.hosts:
+            if h.id not in at_host or not allowed(h, f):
+                continue
+            c_f = rules.host_cost(inst, h, f)
+            if c_f >= now:
+                continue
+            for g in at_host[h.id]:
+                if beds_left[h.id] + g.size < f.size:
+                    continue
+                alt = next(c for c, hid in alts[g.id] if hid != h.id)
+                gain = now + rules.host_cost(inst, h, g) - c_f - alt
+                assert gain <= 1e-6 * max(1.0, now), (f.id, g.id, h.id, gain, "an improving swap is left")
+
+
 def test_feasible_answer_leaves_no_insertion_and_gives_true_reasons() -> None:
     inst = _feasible_instance()
     sol = solve(inst, time_limit_s=4)
     assert validate(inst, sol) == []
     assert sol.unplaced
     _check_no_insertion_and_true_reasons(inst, sol)
+    _check_no_improving_swap(inst, sol)
+
+
+def test_answer_at_a_very_short_limit_leaves_no_insertion_or_swap() -> None:
+    # The search is cut short by the clock, but the improvement pass is not: whatever the load, the
+    # answer admits no improving insertion or swap, and its reasons are true.
+    inst = _feasible_instance()
+    sol = solve(inst, time_limit_s=1)
+    assert validate(inst, sol) == []
+    _check_no_insertion_and_true_reasons(inst, sol)
+    _check_no_improving_swap(inst, sol)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -148,6 +243,7 @@ def test_feasible_answer_leaves_no_insertion_and_gives_true_reasons() -> None:
 def test_reasons_are_true_on_small_instances(inst) -> None:
     sol = solve(inst, time_limit_s=10)
     _check_no_insertion_and_true_reasons(inst, sol)
+    _check_no_improving_swap(inst, sol)
 
 
 _CHILD = """

@@ -114,6 +114,22 @@ def test_demo_builds_a_consistent_municipality_and_rotates_logins(demo_app):
             assert set(run.counts) == RUN_FIGURES
             assert run.counts["persons_with_hosts"] > 0
 
+        # The newest run stores its input as a solved run does: its Move page opens and offers hosts.
+        newest = s.scalars(sa.select(MatchingRun).where(MatchingRun.kind == "match")
+                           .order_by(MatchingRun.created_at.desc())).first()
+        assert newest.instance_json and newest.solution_json
+        movable = s.scalars(sa.select(Proposal).where(Proposal.run_id == newest.id,
+                                                      Proposal.state == ProposalState.PROPOSED)).all()
+        assert movable
+        move_urls = [f"/runs/{newest.id}/proposals/{p.id}/move" for p in movable]
+    coordinator = old_clients[ROLES.index("coordinator")]
+    for url in move_urls:
+        page = coordinator.get(url)
+        assert page.status_code == 200, url
+        assert re.search(r'<option value="h:[0-9a-f-]{36}"', page.get_data(as_text=True)), url
+
+    with demo_app.app_context():
+        s = db.session
         host = s.scalar(sa.select(User).where(User.email == first[3][1]))
         assert host.host.vetting_status == "approved" and host.host.state == "active"
         assert any(p.state == ProposalState.SENT for p in s.scalars(

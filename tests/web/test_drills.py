@@ -213,3 +213,23 @@ def test_progress_page_refreshes_while_queued_and_shows_failure(town, client):
     assert client.get(f"/preparedness/drills/{match.id}").status_code == 404  # a matching run is not a drill
     listing = client.get("/preparedness/drills").get_data(as_text=True)
     assert "A drill is running now." in listing and 'name="time_limit_s"' not in listing
+
+
+def test_drill_tables_stack_on_a_phone_with_every_cell_labelled(town, client):
+    """Both drill tables stack on a phone: every body cell names its column, so no header breaks mid-word."""
+    import re
+
+    from tests.conftest import login
+
+    login(client, town["user"])
+    resp = client.post("/preparedness/drills/start", data={"time_limit_s": "10"})
+    pages = {"drill": client.get(resp.headers["Location"]).get_data(as_text=True),
+             "drills": client.get("/preparedness/drills").get_data(as_text=True)}
+    for name, html in pages.items():
+        tables = re.findall(r'<table class="compact stack-table">.*?</table>', html, re.S)
+        assert len(tables) == 1, name
+        body = tables[0].split("<tbody>", 1)[1]
+        cells = re.findall(r"<t[dh]\b[^>]*>", body)
+        assert len(cells) >= 6, name
+        unlabelled = [c for c in cells if "data-label=" not in c]
+        assert not unlabelled, (name, unlabelled)

@@ -70,3 +70,22 @@ def test_views_format_numbers_and_dates_with_the_locale_helpers():
     found = [f"{p.relative_to(root)}:{n}: {line.strip()}" for p in sorted(root.rglob("*views.py"))
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if raw.search(line)]
     assert found == []
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_the_row_formatter_writes_what_format_datetime_safe_writes(app, locale):
+    """A table's `datetime_formatter` gives the same text as the filter, across days, zones and summer time."""
+    import datetime as dt
+
+    from flask_babel import force_locale
+
+    from ebo.ui import datetime_formatter, format_datetime_safe
+
+    start = dt.datetime(2026, 3, 28, 21, 59, 58)  # Sweden moves to summer time on 29 March 2026
+    values = [start + dt.timedelta(minutes=37 * i, seconds=i) for i in range(120)]
+    values += [dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, 23, 0), None]
+    with app.test_request_context("/"), force_locale(locale):
+        for seconds in (False, True):
+            fmt = datetime_formatter(seconds)
+            assert [fmt(v) for v in values] == [format_datetime_safe(v, seconds) for v in values]
+            assert fmt(values[5]) != fmt(values[6])

@@ -139,3 +139,20 @@ def test_audit_log_says_events_in_words(client, login_as, db):
     html = client.get("/admin/audit").get_data(as_text=True)
     assert "logged in" in html and "<td>login</td>" not in html
     assert "Alva Admin" in html
+
+
+def test_a_newborn_is_age_0_and_an_unknown_birth_year_is_a_question_mark(client, login_as, db):
+    """Ages on the review and the profile: 0 for a child born this year, "?" only without a birth year."""
+    from ebo.models import FamilyMember
+
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    run, _hosts, placed, _unplaced = _run_with_one_unplaced(client)
+    child = next(m for m in placed.members if m.kind == "child")
+    child.birth_year = run.created_at.year
+    placed.members.append(FamilyMember(kind="child", birth_year=None, position=20))
+    _db.session.commit()
+    review = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert "0, ?" in review
+    profile = client.get(f"/families/{placed.id}/profile").get_data(as_text=True)
+    assert "0, ?" in profile

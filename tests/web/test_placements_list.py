@@ -95,6 +95,10 @@ def test_sorting_and_the_allowlist(client, login_as, data):
     assert names(client.get("/placements/?sort=family&dir=asc")) == ["Alpha", "Beta"]
     assert names(client.get("/placements/?sort=family&dir=desc")) == ["Beta", "Alpha"]
     assert names(client.get("/placements/?sort=start&dir=asc")) == ["Alpha", "Beta"]
+    # by the postal code of the home (123 45) or the unit (543 21): the places are joined only for this
+    assert names(client.get("/placements/?sort=area&dir=asc")) == ["Alpha", "Beta"]
+    assert names(client.get("/placements/?sort=area&dir=desc&status=all")) == ["Gamma", "Beta", "Alpha"]
+    assert names(client.get("/placements/?sort=persons&route=resident")) == ["Beta"]
     # unknown keys are ignored: the default order (newest start first), never SQL from the request
     for bad in ("contact_name", "start_date;DROP TABLE placements", "__class__", ""):
         resp = client.get("/placements/", query_string={"sort": bad})

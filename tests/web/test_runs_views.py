@@ -341,6 +341,17 @@ def test_forms_carry_csrf_tokens(app, client, coordinator, world, monkeypatch):
     assert prop.state == "approved"
 
 
+def test_review_page_repeats_no_id(app, client, coordinator, world, monkeypatch):
+    """Every id on the review page is unique: the CSRF field of its many forms carries none."""
+    run = _done_run(client)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    html = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert ids and not {i for i in ids if ids.count(i) > 1}
+    main = html[html.index('id="bulk"'):]
+    assert main.count('name="csrf_token"') >= 4  # the bulk and send forms, and each row's approve and reject
+
+
 def test_unknown_ids_are_404(client, coordinator, world):
     run = _done_run(client)
     assert client.get(f"/runs/{uuid.uuid4()}").status_code == 404

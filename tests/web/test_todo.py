@@ -63,11 +63,13 @@ def test_long_waiting_families_list_for_coordinators(client, login_as, db):
     with no names, dossier numbers or health notes."""
     import sqlalchemy as sa
 
-    from ebo.models import AuditEvent, HealthNote
+    from ebo.models import AuditEvent, FamilyMember, HealthNote
 
     old = make_family(adults=2, needed_from=today() - dt.timedelta(days=20), dossier_number="DN-998877",
                       languages=("ar", "fa"), needs_step_free=True)
     old.contact_name = "Rana Hemligsson"
+    old.members += [FamilyMember(kind="child", birth_year=today().year, position=10),  # a newborn: age 0
+                    FamilyMember(kind="child", birth_year=None, position=11)]
     _db.session.add(HealthNote(family_id=old.id, text="Diabetes typ 1"))
     recent = make_family(needed_from=today() - dt.timedelta(days=3))
     placed = make_family(needed_from=today() - dt.timedelta(days=40), status="placed")
@@ -80,6 +82,7 @@ def test_long_waiting_families_list_for_coordinators(client, login_as, db):
     assert old.reference in html and recent.reference not in html and placed.reference not in html
     assert f'href="/families/{old.id}/profile"' in html
     assert "20 days" in html and "2 adults" in html and "Arabic" in html and "step-free" in html
+    assert "2 children (ages 0, ?)" in html
     for secret in ("Hemligsson", "DN-998877", "Diabetes", "Rana"):
         assert secret not in html
     events = _db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "view_family")).all()
