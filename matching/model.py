@@ -958,6 +958,10 @@ class _IncrementalLP:
         p = cols.p
         n_fam, n_host, n_unit = cols.n_fam, cols.n_host, len(p.u_beds)
         self.h = _core._Highs()
+        # A private SciPy object: anything missing here sends the caller back to the cold LP.
+        for name in ("addRows", "addCols", "run", "getRunTime", "getModelStatus", "getSolution", "getInfo"):
+            getattr(self.h, name)
+        _core.HighsModelStatus.kOptimal  # noqa: B018
         for k, v in (("output_flag", False), ("presolve", "on"), ("solver", "simplex"),
                      ("random_seed", 0)):
             self.h.setOptionValue(k, v)
@@ -1077,7 +1081,7 @@ def _lp_prices(cols: _Columns, progress, hard_end: float = math.inf) -> _Prices:
     if _at_scale(cols):
         try:
             inc = _IncrementalLP(cols)
-        except ImportError:  # SciPy before 1.15 has no HiGHS object of its own: a cold LP every round
+        except (ImportError, AttributeError):  # SciPy before 1.15 has no HiGHS object of its own: a cold LP
             inc = None
     in_inc = np.zeros_like(in_lp)
     last = None

@@ -93,3 +93,18 @@ def test_city_path_on_a_multi_family_instance(monkeypatch) -> None:
     assert validate(inst, sol) == []
     assert sol.bound <= sol.objective
     assert sol.gap <= 0.001, (sol.status, sol.objective, sol.bound)
+
+
+def test_city_path_without_scipys_highs_object_falls_back_to_the_cold_lp(monkeypatch) -> None:
+    inst = generate_custom(120, 130, 4, 2, seed=3, multi_family_share=0.5, unit_bed_share=0.04)
+    monkeypatch.setattr(model, "LARGE_PAIRS", -1)
+    monkeypatch.setattr(model, "FULL_PAIRS", 0)
+
+    def missing(cols):
+        raise ImportError("no scipy.optimize._highspy")
+
+    monkeypatch.setattr(model, "_IncrementalLP", missing)
+    sol = model.solve(inst, time_limit_s=20, workers=1)
+    assert validate(inst, sol) == []
+    assert sol.bound <= sol.objective
+    assert sol.gap <= 0.001, (sol.status, sol.objective, sol.bound)
