@@ -345,7 +345,9 @@ def pages(run_id) -> list[tuple[str, str, str]]:
             ("hosts search", "coordinator", "HOSTSEARCH"),
             ("hosts' accounts (users)", "admin", "/admin/users"),
             ("audit log", "admin", "/admin/audit"),
-            ("host dashboard", "host", "/host/")]
+            ("host dashboard", "host", "/host/"),
+            ("coordinator home", "coordinator", "/home"), ("caseworker home", "caseworker", "/home"),
+            ("admin home", "admin", "/home")]
     return out
 
 

@@ -57,9 +57,13 @@ PAGES = {
     "dashboard": "/preparedness/",
     "families": "/families/",
     "audit": "/admin/audit",
+    "home-coordinator": "/home",
+    "home-caseworker": "/home",
+    "home-admin": "/home",
 }
 # Pages another role than the coordinator reads (as bench_pages.py measures them).
-ROLE_OF = {"families": bench_pages.STAFF[1], "audit": bench_pages.STAFF[2]}
+ROLE_OF = {"families": bench_pages.STAFF[1], "audit": bench_pages.STAFF[2],
+           "home-caseworker": bench_pages.STAFF[1], "home-admin": bench_pages.STAFF[2]}
 DEFAULT = ("review", "review-proposed", "review-approved", "review-sent", "review-accepted", "placements",
            "hosts-search")
 

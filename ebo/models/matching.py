@@ -176,6 +176,10 @@ class Proposal(db.Model):
         sa.Index("ix_proposals_run_id_home", "run_id", "host_id", "unit_id", "created_at", "id"),
         sa.Index("ix_proposals_run_id_state_home", "run_id", "state", "host_id", "unit_id", "created_at", "id"),
         sa.Index("ix_proposals_run_id_created_at", "run_id", "created_at", "id"),  # a run's proposals by age
+        # The expiry check (sent, sent before the cutoff) and the coordinator's lapsed count (expired since a
+        # day): index ranges, not every proposal in that state.
+        sa.Index("ix_proposals_state_sent_at", "state", "sent_at"),
+        sa.Index("ix_proposals_state_decided_at", "state", "decided_at"),
         sa.Index("uq_proposals_family_id_live", "family_id", unique=True,
                  sqlite_where=sa.text(LIVE_WHERE), postgresql_where=sa.text(LIVE_WHERE)),
     )

@@ -1,8 +1,8 @@
 """Figures over the whole municipality, kept for a short while: a busy page does not count 50,000 hosts
 on every view.
 
-Used for the preparedness dashboard's figures, a run's preview (who would take part) and the
-placements overview. A figure is
+Used for the preparedness dashboard's figures, a run's preview (who would take part), the
+placements overview and the staff home pages' figures and to-do counts. A figure is
 computed by one thread at a time in a process and kept for FIGURES_CACHE_SECONDS (0 turns the cache
 off). A commit in this process that wrote any of the tables the figures are counted from drops every
 kept figure at once, so whoever changed the data sees the change on their next page; the other
@@ -27,6 +27,7 @@ T = TypeVar("T")
 WATCHED = frozenset({
     "host_households", "families", "family_members", "placements", "proposals", "housing_units", "schools",
     "forbidden_pairs", "municipality_settings", "welcome_cards", "follow_up_visits",
+    "users",  # the admin's home counts active accounts by role
 })
 _WRITTEN = "ebo_figures_written"
 

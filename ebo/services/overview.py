@@ -16,7 +16,7 @@ from ebo.models import (
     Proposal,
     User,
 )
-from ebo.services import auditlog
+from ebo.services import auditlog, figures_cache
 
 
 def _count_by(column, *where) -> dict[str, int]:
@@ -31,11 +31,14 @@ def host_household(user):
 
 def coordinator_figures() -> dict:
     """Hosts by vetting status and state, families waiting, recent runs."""
-    return {
+    counts = figures_cache.cached("home.coordinator", None, lambda: {
         "hosts_by_vetting": _count_by(HostHousehold.vetting_status),
         "hosts_by_state": _count_by(HostHousehold.state),
         "families_by_status": _count_by(Family.status),
         "proposals_by_state": _count_by(Proposal.state),
+    })
+    return {
+        **counts,
         "runs": db.session.scalars(
             sa.select(MatchingRun).where(MatchingRun.kind == "match")
             .order_by(MatchingRun.created_at.desc()).limit(5)).all(),
@@ -45,21 +48,22 @@ def coordinator_figures() -> dict:
 def caseworker_figures() -> dict:
     """Families by status, active placements, unit beds."""
     active = Placement.end_date.is_(None)
-    return {
+    return figures_cache.cached("home.caseworker", None, lambda: {
         "families_by_status": _count_by(Family.status),
         "placements_active": db.session.scalar(sa.select(sa.func.count()).select_from(Placement).where(active)),
         "placements_in_homes": db.session.scalar(
             sa.select(sa.func.count()).select_from(Placement).where(active, Placement.host_id.is_not(None))),
-        "unit_beds": db.session.execute(
+        "unit_beds": tuple(db.session.execute(
             sa.select(sa.func.coalesce(sa.func.sum(HousingUnit.beds), 0),
-                      sa.func.coalesce(sa.func.sum(HousingUnit.beds_used), 0))).one(),
-    }
+                      sa.func.coalesce(sa.func.sum(HousingUnit.beds_used), 0))).one()),
+    })
 
 
 def admin_figures() -> dict:
     """Accounts by role, the municipality settings, the latest audit events."""
     return {
-        "users_by_role": _count_by(User.role, User.active.is_(True)),
+        "users_by_role": figures_cache.cached("home.users_by_role", None,
+                                              lambda: _count_by(User.role, User.active.is_(True))),
         "settings": db.session.scalar(sa.select(MunicipalitySettings).limit(1)),
         "events": auditlog.in_words(
             db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()),

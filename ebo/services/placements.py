@@ -223,10 +223,29 @@ def _active_schedules() -> list[_Schedule]:
     return list(out.values())
 
 
+def _next_planned(start: dt.date, last: dt.date | None) -> dt.date:
+    """The first date of the schedule from `start` after `last` (the last stored visit; None: none stored)."""
+    first = start + dt.timedelta(days=FIRST_VISIT_DAYS)
+    if last is None or first > last:
+        return first
+    months = max(1, (last.year - start.year) * 12 + last.month - start.month)
+    d = add_months(start, months)  # in the month of `last` (or the first monthly date)
+    return d if d > last else add_months(start, months + 1)
+
+
+def _has_overdue(schedule: _Schedule, on: dt.date) -> bool:
+    """`is_overdue` of an active placement without listing its visits: a stored visit not done before `on`,
+    or the schedule's next date after the last stored one before `on` (the horizon is a month past `on`)."""
+    if any(v.done_on is None and v.planned_on < on for v in schedule.follow_ups):
+        return True
+    last = max((v.planned_on for v in schedule.follow_ups), default=None)
+    return _next_planned(schedule.start_date, last) < on
+
+
 def overdue_ids(on: dt.date | None = None) -> set[uuid.UUID]:
     """Ids of active placements with an overdue follow-up visit."""
     on = on or today()
-    return {p.id for p in _active_schedules() if is_overdue(p, on)}
+    return {p.id for p in _active_schedules() if _has_overdue(p, on)}
 
 
 def due_counts(on: dt.date | None = None) -> dict[str, int]:

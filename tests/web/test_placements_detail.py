@@ -138,3 +138,22 @@ def test_a_stored_plan_is_kept_and_the_schedule_extends_it(db):
     assert svc.overdue_ids(dt.date(2025, 5, 15)) == {p.id}  # the visit of 30 April was missed
     assert svc.plan_follow_ups(p, dt.date(2025, 6, 30)) == 3
     assert svc.plan_follow_ups(p, dt.date(2025, 6, 30)) == 0
+
+
+def test_overdue_ids_agrees_with_the_listed_visits_on_random_schedules():
+    """overdue_ids decides from the last stored visit and the schedule's next date; it must agree with
+    is_overdue, which lists every visit, on any schedule (month ends, visits done or not, stored off-schedule)."""
+    import random
+    from types import SimpleNamespace
+
+    from ebo.services import placements as svc
+
+    rng = random.Random(13)
+    for _ in range(4000):
+        on = dt.date(2025, 1, 28) + dt.timedelta(days=rng.randint(0, 70))  # month ends, February
+        start = on - dt.timedelta(days=rng.randint(0, 400))
+        planned = sorted({start + dt.timedelta(days=rng.randint(0, 430)) for _ in range(rng.randint(0, 4))})
+        visits = [SimpleNamespace(planned_on=d, done_on=(d if rng.random() < 0.7 else None), notes=None)
+                  for d in planned]
+        schedule = svc._Schedule(None, start, None, visits)
+        assert svc._has_overdue(schedule, on) == svc.is_overdue(schedule, on), (start, planned, visits)

@@ -95,3 +95,66 @@ def test_long_waiting_families_list_for_coordinators(client, login_as, db):
 def test_long_waiting_list_is_for_staff_only(client, login_as, db):
     login_as("host")
     assert client.get("/families/waiting").status_code == 403
+
+
+def test_home_counts_are_kept_and_a_change_committed_here_shows_at_once(client, login_as, app, db, monkeypatch):
+    """Surge scale: the homes' whole-municipality counts come from the figures cache (the overdue-visit count
+    is worked out once, not on every view), and a commit in this process writing what they count drops them."""
+    from ebo.models import Placement
+    from ebo.services import figures_cache, todo
+
+    monkeypatch.setitem(app.config, "FIGURES_CACHE_SECONDS", 60)
+    figures_cache.invalidate()
+    host = make_host(vetting="registered")
+    fam = make_family(status="placed")
+    _db.session.add(Placement(family_id=fam.id, host_id=host.id, persons=1,
+                              start_date=today() - dt.timedelta(days=40)))  # its first visits are past
+    _db.session.commit()
+    calls = []
+    real = todo.overdue_ids
+    monkeypatch.setattr(todo, "overdue_ids", lambda *a: calls.append(1) or real(*a))
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    first = _todo(client.get("/home").get_data(as_text=True))
+    assert first["Follow-up visits overdue"] == ("/placements/?overdue=1", 1)
+    assert first["Hosts to visit"] == ("/vetting/?status=registered", 1)
+    assert _todo(client.get("/home").get_data(as_text=True)) == first and len(calls) == 1  # kept
+
+    make_host(vetting="registered")
+    _db.session.commit()
+    again = _todo(client.get("/home").get_data(as_text=True))
+    assert again["Hosts to visit"] == ("/vetting/?status=registered", 2) and len(calls) == 2
+
+
+def test_coordinator_home_counts_a_proposal_it_expires_although_the_counts_were_kept(client, login_as, app, db,
+                                                                                     monkeypatch):
+    """Another process made a sent proposal overdue while this one kept the counts: opening the home expires
+    it and lists it as lapsed on the same view."""
+    import sqlalchemy as sa
+
+    from ebo.clock import now
+    from ebo.models import MatchingRun, Proposal
+    from ebo.services import figures_cache
+
+    monkeypatch.setitem(app.config, "FIGURES_CACHE_SECONDS", 60)
+    figures_cache.invalidate()
+    host, fam = make_host(), make_family(status="proposed")
+    run = MatchingRun(kind="match", state="done", params={})
+    _db.session.add(run)
+    _db.session.flush()
+    prop = Proposal(run_id=run.id, family_id=fam.id, host_id=host.id, state="sent", sent_at=now(),
+                    child_km=[], shared_language=True)
+    _db.session.add(prop)
+    _db.session.commit()
+    login_as("coordinator")
+    client.post("/language", data={"lang": "en"})
+    assert "Proposals that lapsed without the host's answer (last 14 days)" not in _todo(
+        client.get("/home").get_data(as_text=True))
+    with _db.engine.begin() as conn:  # not through this process's session: the kept counts stay
+        conn.execute(sa.update(Proposal.__table__).where(Proposal.__table__.c.id == prop.id)
+                     .values(sent_at=now() - dt.timedelta(days=10)))
+    todo_ = _todo(client.get("/home").get_data(as_text=True))
+    assert todo_["Proposals that lapsed without the host's answer (last 14 days)"] == (
+        f"/runs/{run.id}?state=expired", 1)
+    _db.session.expire_all()
+    assert _db.session.get(Proposal, prop.id).state == "expired"
