@@ -1,9 +1,9 @@
 """Surge scale: every staff page under gunicorn on PostgreSQL, one client and 16 at once (issue 13).
 
 Builds the data set of benchmarks/bench_lists.py (20,000 families, 50,000 hosts with accounts, 100,000
-audit rows) in a PostgreSQL database (its tables are dropped!), adds a finished matching run (about
-8,000 proposals and 3,600 unplaced families, stored the way the worker stores a run: reasons worked out
-once), 2,000 placements and hosts waiting for vetting, then starts gunicorn as the README's production
+audit rows) in a PostgreSQL database (its tables are dropped!), adds a finished matching run (8,000
+proposals and at least 3,600 unplaced families, 3,999 at the default sizes, stored the way the worker
+stores a run: reasons worked out once), 2,000 placements and hosts waiting for vetting, then starts gunicorn as the README's production
 section says (4 workers, loopback) and prints, per page: the one-client median, p50/p95 and errors of 16
 concurrent clients, the p95 of an anonymous GET /login while 16 clients load the run review, and the
 workers' resident memory before, at the peak and after.
