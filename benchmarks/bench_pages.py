@@ -3,10 +3,10 @@
 Builds the data set of benchmarks/bench_lists.py (20,000 families, 50,000 hosts with accounts, 100,000
 audit rows) in a PostgreSQL database (its tables are dropped!), adds a finished matching run (8,000
 proposals and at least 3,600 unplaced families, 3,999 at the default sizes, stored the way the worker
-stores a run: reasons worked out once), 2,000 placements and hosts waiting for vetting, then starts gunicorn as the README's production
-section says (4 workers, loopback) and prints, per page: the one-client median, p50/p95 and errors of 16
-concurrent clients, the p95 of an anonymous GET /login while 16 clients load the run review, and the
-workers' resident memory before, at the peak and after.
+stores a run: reasons worked out once), 2,000 placements and hosts waiting for vetting, then starts
+gunicorn as the README's production section says (4 workers, loopback) and prints, per page: the
+one-client median, p50/p95 and errors of 16 concurrent clients, the p95 of an anonymous GET /login while
+16 clients load the run review, and the workers' resident memory before, at the peak and after.
 
 Usage: .venv/bin/python benchmarks/bench_pages.py \
            --database-url postgresql+psycopg://postgres@127.0.0.1:5432/ebo_bench [--redis-url redis://127.0.0.1:6379/10]
