@@ -52,6 +52,7 @@ from ebo.models import (
 )
 from ebo.models.matching import OPEN_STATES
 from ebo.services import accounts, audit, capacity, drills
+from ebo.services import unplaced as unplaced_reasons
 from ebo.services.match_instance import build_instance, family_record, host_record, school_record, unit_record
 from matching import rules
 from matching import schema as ms
@@ -618,11 +619,17 @@ class _Generator:
             "hosts": sum(h.takes_part_in_matching(self.today) for h in self.hosts), "units": len(self.units),
         }
 
+    def store_unplaced(self, run: MatchingRun) -> None:
+        """Store the run's unplaced families as the review lists them, each with "no reason given"."""
+        sol = ms.Solution(status=run.status, objective=run.objective, bound=run.bound, gap=run.gap, wall_s=run.wall_s,
+                          unplaced=tuple(ms.Unplaced(family_id=str(f)) for f in self.unplaced_of.get(run.id, ())))
+        unplaced_reasons.store_reasons(run, None, sol)
+
     def store_run_input(self, run: MatchingRun) -> None:
         """Store the newest run's input and result files as a solved run stores them, so its Move page opens.
 
-        No reasons are stored for its unplaced families: the demo picked them by hand, not by solving, so
-        matching.explain's reasons ("placing the family there would not lower the total cost") would be untrue.
+        Its unplaced families get no reasons (`store_unplaced`): the demo picked them by hand, not by solving,
+        so matching.explain's ("placing the family there would not lower the total cost") would be untrue.
         """
         # When the run was solved, the families it merely proposed for were still waiting: build the instance
         # as of then (their status is set back to waiting for the read, inside this uncommitted transaction).
@@ -774,6 +781,8 @@ class _Generator:
         session.add_all(rest)
         session.flush()
         self.store_run_input(runs[-1])
+        for run in runs:
+            self.store_unplaced(run)
         return {"address_points": len(points), "schools": len(self.schools), "units": len(self.units),
                 "hosts": len(self.hosts) + 1, "families": len(self.families), "proposals": len(proposals),
                 "placements": len(self.placements)}

@@ -18,6 +18,7 @@ from ebo.models import (
     Placement,
     Proposal,
     ProposalState,
+    RunUnplaced,
     User,
 )
 
@@ -122,6 +123,10 @@ def test_demo_builds_a_consistent_municipality_and_rotates_logins(demo_app):
                                                       Proposal.state == ProposalState.PROPOSED)).all()
         assert movable
         move_urls = [f"/runs/{newest.id}/proposals/{p.id}/move" for p in movable]
+        # Each run lists as many unplaced families as its figures count (the demo gives them no reasons).
+        for run in s.scalars(sa.select(MatchingRun).where(MatchingRun.kind == "match")):
+            listed = s.scalar(sa.select(sa.func.count()).select_from(RunUnplaced).where(RunUnplaced.run_id == run.id))
+            assert listed == run.counts["families_unplaced"] > 0
     coordinator = old_clients[ROLES.index("coordinator")]
     for url in move_urls:
         page = coordinator.get(url)
