@@ -62,7 +62,9 @@ def hosts_query(f: HostFilters) -> sa.Select:
     if text:
         ref = normalise(text)
         like = f"%{text.lower()}%"
-        digits = "".join(ch for ch in text if ch.isdigit())
+        # Only a text of digits (and spaces) is a postal code: a reference's digits ("V-1EYV-QGKP") are not.
+        compact = text.replace(" ", "")
+        digits = compact if compact.isascii() and compact.isdigit() else ""
         conditions = [sa.func.lower(HostHousehold.contact_name).like(like),
                       sa.func.lower(HostHousehold.email).like(like)]
         if digits:
